@@ -1,0 +1,3 @@
+export function meshwardAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  unreachable();
+}
