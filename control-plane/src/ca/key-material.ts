@@ -1,0 +1,121 @@
+/**
+ * Key pairs and signature algorithms, on Node's native crypto (OpenSSL).
+ *
+ * Key generation runs in libuv's thread pool (async `generateKeyPair` with output encodings), so it
+ * overlaps with certificate encoding on the main thread; signing is a synchronous native call.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPair, sign as nodeSign, type KeyObject } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { CaError } from './ca-error.js';
+
+/**
+ * Key algorithms meshward issues. Workload keys: `ECDSA_P256` (default) or `RSA_2048`.
+ * CA keys: `ECDSA_P256` (default), `ECDSA_P384`, `RSA_2048`, `RSA_3072`, `RSA_4096`.
+ */
+export type KeyAlgorithm = 'ECDSA_P256' | 'ECDSA_P384' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096';
+
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ECDSA_P256', 'ECDSA_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'];
+
+/** A freshly generated key pair, already encoded: SPKI (DER) for the certificate, PKCS#8 PEM for the holder. */
+export interface GeneratedKeyPair {
+  readonly algorithm: KeyAlgorithm;
+  readonly spkiDer: Buffer;
+  readonly pkcs8Pem: string;
+}
+
+export function isRsa(algorithm: KeyAlgorithm): boolean {
+  return algorithm.startsWith('RSA_');
+}
+
+/** Generates a key pair off the main thread. */
+export function generateKeyPairEncoded(algorithm: KeyAlgorithm): Promise<GeneratedKeyPair> {
+  return new Promise((resolve, reject) => {
+    const encodings = {
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    } as const;
+    const done = (err: Error | null, spkiDer: Buffer, pkcs8Pem: string): void => {
+      if (err) reject(new CaError('ISSUANCE_FAILED', `generating a ${algorithm} key failed: ${err.message}`, { cause: err }));
+      else resolve({ algorithm, spkiDer, pkcs8Pem });
+    };
+    switch (algorithm) {
+      case 'ECDSA_P256':
+        generateKeyPair('ec', { namedCurve: 'prime256v1', ...encodings }, done);
+        return;
+      case 'ECDSA_P384':
+        generateKeyPair('ec', { namedCurve: 'secp384r1', ...encodings }, done);
+        return;
+      case 'RSA_2048':
+      case 'RSA_3072':
+      case 'RSA_4096':
+        generateKeyPair('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001, ...encodings }, done);
+        return;
+    }
+  });
+}
+
+/** How a given private key signs certificates and CRLs. */
+export interface Signer {
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** The signature AlgorithmIdentifier to put in TBS and outer structures. */
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  /** The WebCrypto algorithm (for @peculiar/x509 generators that need a CryptoKey). */
+  readonly webCryptoAlgorithm: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+  readonly webCryptoSigning: webcrypto.EcdsaParams | webcrypto.Algorithm;
+  /** Signs `data` (DER of a TBS structure) and returns the X.509 signature value (DER for ECDSA). */
+  sign(data: Uint8Array): Buffer;
+  /** The public key, SPKI DER. */
+  readonly spkiDer: Buffer;
+}
+
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const ECDSA_SHA384 = '1.2.840.10045.4.3.3';
+const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+
+/** Identifies the algorithm of a private key; throws for anything meshward does not support. */
+export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve === 'prime256v1') return 'ECDSA_P256';
+    if (details.namedCurve === 'secp384r1') return 'ECDSA_P384';
+    throw new CaError('INVALID_ARGUMENT', `EC curve '${String(details.namedCurve)}' is not supported (use P-256 or P-384)`);
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = details.modulusLength ?? 0;
+    if (bits === 2048 || bits === 3072 || bits === 4096) return `RSA_${bits}` as KeyAlgorithm;
+    throw new CaError('INVALID_ARGUMENT', `RSA key of ${bits} bits is not supported (use 2048, 3072 or 4096)`);
+  }
+  throw new CaError('INVALID_ARGUMENT', `key type '${String(key.asymmetricKeyType)}' is not supported (use ECDSA P-256/P-384 or RSA)`);
+}
+
+/** Builds a {@link Signer} around a private key (PEM or KeyObject). */
+export function createSigner(privateKey: KeyObject | string): Signer {
+  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+  const keyAlgorithm = keyAlgorithmOf(key);
+  const spkiDer = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  switch (keyAlgorithm) {
+    case 'ECDSA_P256':
+    case 'ECDSA_P384': {
+      const p384 = keyAlgorithm === 'ECDSA_P384';
+      const hash = p384 ? 'sha384' : 'sha256';
+      return {
+        keyAlgorithm,
+        signatureAlgorithm: new AlgorithmIdentifier({ algorithm: p384 ? ECDSA_SHA384 : ECDSA_SHA256 }),
+        webCryptoAlgorithm: { name: 'ECDSA', namedCurve: p384 ? 'P-384' : 'P-256' },
+        webCryptoSigning: { name: 'ECDSA', hash: p384 ? 'SHA-384' : 'SHA-256' },
+        sign: (data) => nodeSign(hash, data, { key, dsaEncoding: 'der' }),
+        spkiDer,
+      };
+    }
+    default:
+      return {
+        keyAlgorithm,
+        signatureAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256_WITH_RSA, parameters: null }),
+        webCryptoAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        webCryptoSigning: { name: 'RSASSA-PKCS1-v1_5' },
+        sign: (data) => nodeSign('sha256', data, key),
+        spkiDer,
+      };
+  }
+}

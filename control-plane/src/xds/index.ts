@@ -1,0 +1,107 @@
+/**
+ * meshward's aggregated xDS server: snapshot cache, debounced publisher, SotW and delta ADS on
+ * @grpc/grpc-js, per-identity SDS and the fleet view. Wiring only; each concept lives in its file.
+ *
+ * Typical use:
+ * ```ts
+ * const cache = createSnapshotCache({ groupOf: groupByMetadata(['role']) });
+ * const xds = createXdsServer({ cache, authenticate, secrets });
+ * const port = await xds.listen({ port: 18000, credentials: createXdsServerCredentials({ mode: 'insecure' }).credentials });
+ * const publisher = createPublisher({ cache, build: (changes) => translateAll(store.current()) });
+ * store.on('change', (c) => publisher.notify(c));
+ * xds.fleet.on('nack', (e) => log.warn(e));
+ * ```
+ *
+ * SEAMS FOR THE CA (control-plane/src/ca)
+ *
+ * (1) Stream authentication — `XdsServerOptions.authenticate: (ctx: StreamAuthContext) =>
+ *     Promise<StreamIdentity> | StreamIdentity`. Called once per stream, when it starts and before
+ *     any request is handled, with `ctx.metadata` (gRPC metadata: e.g. `authorization: Bearer
+ *     <join token>`), `ctx.peerCertificate` (node:tls PeerCertificate with `.raw` DER, present only
+ *     on TLS connections whose client certificate verified against the configured client CA),
+ *     `ctx.transportSecurityType` ('ssl' | undefined), `ctx.peer` and `ctx.protocol`. Return
+ *     `{ id: <SPIFFE ID>, method?: 'mtls' | 'join-token', attributes? }`. Throw
+ *     `new XdsError('UNAUTHENTICATED' | 'PERMISSION_DENIED', message)` to refuse: the stream ends
+ *     with that gRPC status and message and receives nothing. Other throws → UNAUTHENTICATED.
+ *     Optional `authorizeNode(identity, node)` runs on the first request (node id/metadata vs
+ *     identity) and refuses the same way (default PERMISSION_DENIED).
+ *
+ * (2) Per-identity secrets — `XdsServerOptions.secrets: SecretSource` with
+ *     `secretsFor(identity) => Secret[] | Promise<Secret[]>` (generated
+ *     envoy.extensions.transport_sockets.tls.v3.Secret messages: `default` = tls_certificate with the
+ *     workload chain + private key, `ROOTCA` = validation_context with the trust bundle; names in
+ *     WORKLOAD_CERT_SECRET / TRUST_BUNDLE_SECRET). SDS (typeUrl
+ *     type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret) is answered ONLY from
+ *     the stream's own identity — never from group snapshots (createSnapshot refuses Secret
+ *     resources unless `allowSharedSecrets`), never for anonymous streams. Results are encoded once
+ *     per identity and version and shared by that identity's streams; their version_info is a
+ *     content hash. After issuing/rotating/revoking, call `xdsServer.notifySecretsChanged(id)`
+ *     (or with no argument for a CA/bundle rotation affecting all): only that identity's streams are
+ *     re-read and pushed, and only if the content changed.
+ *
+ * (3) Server credentials — `createXdsServerCredentials({ mode: 'insecure' })` or
+ *     `{ mode: 'tls', certificateChain, privateKey, clientCa?, clientCertificates: 'none' |
+ *     'optional' | 'required' }` → `{ credentials, update(material) }`; pass `credentials` to
+ *     `xdsServer.listen({ credentials })`. 'optional' asks for a client certificate (mTLS on the xDS
+ *     connection) but lets join-token streams in; `update()` rotates the serving certificate and
+ *     client CA for new connections without a restart.
+ */
+export { XdsError, grpcStatusOf, type XdsErrorCode } from './errors.js';
+export {
+  TypeUrl,
+  ALL_TYPE_URLS,
+  SHORT_NAME,
+  isWildcardType,
+  isTypeUrl,
+  resourceNameOf,
+  typeUrlOfMessage,
+} from './type-urls.js';
+export {
+  createSnapshot,
+  encodeResource,
+  rebaseSnapshot,
+  type Snapshot,
+  type SnapshotInput,
+  type SnapshotResources,
+  type TypeSnapshot,
+  type EncodedResource,
+  type CreateSnapshotOptions,
+  type ConsistencyCheck,
+} from './snapshot.js';
+export {
+  findConsistencyIssues,
+  DEFAULT_PER_IDENTITY_SECRET_NAMES,
+  type ConsistencyIssue,
+  type ConsistencyOptions,
+} from './consistency.js';
+export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions, type SnapshotListener } from './snapshot-cache.js';
+export { groupByMetadata, DEFAULT_GROUP, type GroupOf } from './node-group.js';
+export {
+  createPublisher,
+  type Publisher,
+  type PublisherOptions,
+  type PublishResult,
+  type BuildSnapshots,
+} from './publisher.js';
+export {
+  createXdsServer,
+  type XdsServer,
+  type XdsServerOptions,
+  type ListenOptions,
+} from './xds-server.js';
+export {
+  createXdsServerCredentials,
+  type XdsServerCredentials,
+  type XdsServerCredentialsOptions,
+} from './server-credentials.js';
+export type { Authenticate, AuthorizeNode, StreamAuthContext, StreamIdentity } from './stream-auth.js';
+export { WORKLOAD_CERT_SECRET, TRUST_BUNDLE_SECRET, type SecretSource } from './secret-source.js';
+export type {
+  FleetView,
+  FleetEvents,
+  StreamStatus,
+  TypeStatus,
+  NackRecord,
+  AckEvent,
+  NackEvent,
+} from './fleet-view.js';

@@ -1,0 +1,42 @@
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { XdsErrorCode } from './errors.js';
+import type { FleetRegistry, StreamRecord } from './fleet-view.js';
+import type { Snapshot, TypeSnapshot } from './snapshot.js';
+import { TypeUrl } from './type-urls.js';
+
+/**
+ * What a protocol state machine (SotW or delta) needs from the transport and the caches. The
+ * server builds one per stream; the state machines never touch grpc-js directly.
+ */
+export interface StreamContext {
+  readonly record: StreamRecord;
+  readonly fleet: FleetRegistry;
+  /** Writes one encoded response on the stream. */
+  send(bytes: Buffer): void;
+  /** Ends the stream with an error status (the stream then receives nothing more). */
+  fail(code: XdsErrorCode, message: string): void;
+  /**
+   * Binds the stream to its node on the first request: resolves the group, authorizes the node,
+   * starts watching the group's snapshot and (for identities) the secrets. Resolves false when the
+   * stream was ended instead.
+   */
+  bindNode(node: Node): Promise<boolean>;
+  /** The group's current snapshot (undefined until one is published). */
+  snapshot(): Snapshot | undefined;
+  /** The identity's current secrets (undefined while loading or without identity). */
+  secrets(): TypeSnapshot | undefined;
+}
+
+/** The TypeSnapshot a stream serves for a typeUrl: SDS from the identity, the rest from the group. */
+export function currentTypeSnapshot(ctx: StreamContext, typeUrl: TypeUrl): TypeSnapshot | undefined {
+  if (typeUrl === TypeUrl.Secret) return ctx.secrets();
+  return ctx.snapshot()?.type(typeUrl);
+}
+
+/** Protocol state machine interface implemented by the SotW and delta streams. */
+export interface AdsProtocol {
+  /** Handles one decoded request. Requests are handled strictly in arrival order. */
+  onRequest(request: unknown): Promise<void>;
+  /** The group's snapshot or the identity's secrets changed: push what changed. */
+  onUpdate(): void;
+}

@@ -1,0 +1,302 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { Server, ServerCredentials, type ChannelOptions, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import {
+  DeltaDiscoveryRequestSchema,
+  DiscoveryRequestSchema,
+} from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { XdsError, grpcStatusOf, type XdsErrorCode } from './errors.js';
+import { createFleetRegistry, type FleetRegistry, type FleetView, type StreamRecord } from './fleet-view.js';
+import type { SnapshotCache } from './snapshot-cache.js';
+import type { Snapshot, TypeSnapshot } from './snapshot.js';
+import type { SecretSource } from './secret-source.js';
+import { createSecretStore } from './secret-store.js';
+import type { Authenticate, AuthorizeNode, StreamIdentity } from './stream-auth.js';
+import type { AdsProtocol, StreamContext } from './stream-context.js';
+import { createSotwProtocol } from './sotw-stream.js';
+import { createDeltaProtocol } from './delta-stream.js';
+
+const SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+const identity = (b: Buffer): Buffer => b;
+
+/**
+ * The ADS service with raw-Buffer (de)serializers: requests are decoded by the stream (so a
+ * malformed one gets a clear INVALID_ARGUMENT), responses are pre-encoded Buffers (see wire.ts).
+ */
+const ADS_SERVICE: ServiceDefinition = {
+  streamAggregatedResources: {
+    path: `/${SERVICE}/StreamAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+  deltaAggregatedResources: {
+    path: `/${SERVICE}/DeltaAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+export interface XdsServerOptions {
+  readonly cache: SnapshotCache;
+  /** SEAM (1). Without it every stream is anonymous and receives no secrets. */
+  readonly authenticate?: Authenticate;
+  /** Optional node check after the first request (see {@link AuthorizeNode}). */
+  readonly authorizeNode?: AuthorizeNode;
+  /** SEAM (2). Without it SDS requests are answered with no secrets. */
+  readonly secrets?: SecretSource;
+  /** Called for errors that do not belong to one stream (e.g. a failing SecretSource). */
+  readonly onError?: (err: XdsError, context: { identityId?: string }) => void;
+}
+
+export interface ListenOptions {
+  /** Defaults to 127.0.0.1. */
+  readonly host?: string;
+  /** Defaults to 0 (ephemeral). */
+  readonly port?: number;
+  /** Defaults to insecure (plaintext). See `createXdsServerCredentials` (SEAM 3). */
+  readonly credentials?: ServerCredentials;
+  /** Extra grpc-js server options. */
+  readonly grpcOptions?: ChannelOptions;
+}
+
+/** The aggregated xDS server (SotW and delta ADS on one gRPC service). */
+export interface XdsServer {
+  readonly fleet: FleetView;
+  /** Registers the ADS service on an existing grpc-js server (which the caller binds and owns). */
+  addTo(server: Server): void;
+  /** Creates and binds its own grpc-js server; resolves with the bound port. Call at most once. */
+  listen(options?: ListenOptions): Promise<number>;
+  /**
+   * SEAM (2): the CA tells the server that the secrets of `identityId` (or of all identities when
+   * undefined) changed. Only streams of that identity are re-read and, if the content changed,
+   * pushed. Resolves when the pushes are written.
+   */
+  notifySecretsChanged(identityId?: string): Promise<void>;
+  /** Stops accepting streams, ends open streams and closes the listening server (if `listen` was used). */
+  close(): Promise<void>;
+}
+
+let nextStreamId = 1;
+
+export function createXdsServer(options: XdsServerOptions): XdsServer {
+  const { cache } = options;
+  const registry: FleetRegistry = createFleetRegistry();
+  const onError = options.onError ?? (() => {});
+  const secretStore = createSecretStore(options.secrets, (identityId, err) => onError(err, { identityId }));
+  const open = new Set<() => void>();
+  let grpcServer: Server | undefined;
+  let closing = false;
+
+  const handle = (call: ServerDuplexStream<Buffer, Buffer>, protocolKind: 'sotw' | 'delta'): void => {
+    if (closing) {
+      call.emit('error', { code: grpcStatusOf('SHUTTING_DOWN'), details: 'xDS server is shutting down' });
+      return;
+    }
+    const now = Date.now();
+    const record: StreamRecord = {
+      streamId: nextStreamId++,
+      protocol: protocolKind,
+      peer: call.getPeer(),
+      connectedSince: now,
+      nodeId: '',
+      cluster: '',
+      group: '',
+      identity: undefined,
+      lastSeen: now,
+      types: new Map(),
+      staleRequests: 0,
+      unknownTypeRequests: 0,
+    };
+    let ended = false;
+    let streamIdentity: StreamIdentity | undefined;
+    let snapshot: Snapshot | undefined;
+    let secrets: TypeSnapshot | undefined;
+    const unsubscribers: Array<() => void> = [];
+    let protocol: AdsProtocol;
+
+    const cleanup = (): void => {
+      if (ended) return;
+      ended = true;
+      open.delete(endStream);
+      for (const u of unsubscribers.splice(0)) u();
+      registry.remove(record);
+    };
+    const endStream = (): void => {
+      const wasEnded = ended;
+      cleanup();
+      if (!wasEnded) call.end();
+    };
+    open.add(endStream);
+
+    const ctx: StreamContext = {
+      record,
+      fleet: registry,
+      send(bytes) {
+        if (ended || call.cancelled) return;
+        call.write(bytes);
+      },
+      fail(code: XdsErrorCode, message: string) {
+        if (ended) return;
+        cleanup();
+        call.emit('error', { code: grpcStatusOf(code), details: message });
+      },
+      async bindNode(node: Node) {
+        let group: string;
+        try {
+          group = cache.groupOf(node);
+          if (options.authorizeNode !== undefined) await options.authorizeNode(streamIdentity, node);
+        } catch (err) {
+          const e = XdsError.from(err, 'PERMISSION_DENIED');
+          ctx.fail(e.code === 'INVALID_ARGUMENT' ? 'INVALID_REQUEST' : e.code, e.message);
+          return false;
+        }
+        if (ended) return false;
+        record.nodeId = node.id;
+        record.cluster = node.cluster;
+        record.group = group;
+        snapshot = cache.getSnapshot(group);
+        unsubscribers.push(
+          cache.watch(group, (s) => {
+            snapshot = s;
+            protocol.onUpdate();
+          }),
+        );
+        if (streamIdentity !== undefined && options.secrets !== undefined) {
+          const id = streamIdentity;
+          unsubscribers.push(
+            secretStore.watch(id, (s) => {
+              secrets = s;
+              protocol.onUpdate();
+            }),
+          );
+          secretStore.load(id).then(
+            (s) => {
+              if (ended || secrets === s) return;
+              secrets = s;
+              protocol.onUpdate();
+            },
+            (err: unknown) => onError(XdsError.from(err, 'SECRETS_UNAVAILABLE'), { identityId: id.id }),
+          );
+        }
+        registry.add(record);
+        return true;
+      },
+      snapshot: () => snapshot,
+      secrets: () => secrets,
+    };
+    protocol = protocolKind === 'sotw' ? createSotwProtocol(ctx) : createDeltaProtocol(ctx);
+    const schema = protocolKind === 'sotw' ? DiscoveryRequestSchema : DeltaDiscoveryRequestSchema;
+
+    // Requests are handled strictly in order: authentication first, then one request at a time.
+    let chain: Promise<void> = Promise.resolve();
+    if (options.authenticate !== undefined) {
+      const authenticate = options.authenticate;
+      const auth = call.getAuthContext();
+      chain = Promise.resolve()
+        .then(() =>
+          authenticate({
+            metadata: call.metadata,
+            peerCertificate: auth.sslPeerCertificate,
+            transportSecurityType: auth.transportSecurityType,
+            peer: record.peer,
+            protocol: protocolKind,
+          }),
+        )
+        .then(
+          (id) => {
+            if (id === undefined || id === null || typeof id.id !== 'string' || id.id === '') {
+              throw new XdsError('UNAUTHENTICATED', 'authenticate: returned no identity');
+            }
+            streamIdentity = id;
+            record.identity = id;
+          },
+          (err: unknown) => {
+            const e = XdsError.from(err, 'UNAUTHENTICATED');
+            const code = e.code === 'PERMISSION_DENIED' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED';
+            ctx.fail(code, e.message);
+          },
+        );
+    }
+
+    call.on('data', (bytes: Buffer) => {
+      chain = chain.then(async () => {
+        if (ended) return;
+        let request;
+        try {
+          request = fromBinary(schema, bytes);
+        } catch (err) {
+          ctx.fail('INVALID_REQUEST', `cannot decode ${schema.typeName}: ${(err as Error).message}`);
+          return;
+        }
+        try {
+          await protocol.onRequest(request);
+        } catch (err) {
+          // A bug in request handling must end this stream only, never the server.
+          ctx.fail('INVALID_REQUEST', `request handling failed: ${(err as Error).message}`);
+        }
+      });
+    });
+    call.on('end', endStream);
+    call.on('cancelled', cleanup);
+    call.on('close', cleanup);
+    call.on('error', cleanup);
+  };
+
+  const implementation = {
+    streamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => handle(call, 'sotw'),
+    deltaAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => handle(call, 'delta'),
+  };
+
+  return {
+    fleet: registry.view,
+    addTo(server) {
+      server.addService(ADS_SERVICE, implementation);
+    },
+    async listen(listenOptions = {}) {
+      if (grpcServer !== undefined) throw new XdsError('INVALID_ARGUMENT', 'listen: already listening');
+      const server = new Server({
+        'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        'grpc.max_send_message_length': 64 * 1024 * 1024,
+        ...listenOptions.grpcOptions,
+      });
+      server.addService(ADS_SERVICE, implementation);
+      grpcServer = server;
+      const host = listenOptions.host ?? '127.0.0.1';
+      const address = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+      return new Promise<number>((resolve, reject) => {
+        server.bindAsync(
+          `${address}:${listenOptions.port ?? 0}`,
+          listenOptions.credentials ?? ServerCredentials.createInsecure(),
+          (err, port) => (err !== null ? reject(err) : resolve(port)),
+        );
+      });
+    },
+    async notifySecretsChanged(identityId) {
+      await secretStore.refresh(identityId);
+    },
+    async close() {
+      closing = true;
+      for (const end of [...open]) end();
+      const server = grpcServer;
+      if (server === undefined) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

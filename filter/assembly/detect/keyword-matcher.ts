@@ -1,0 +1,347 @@
+import { isAlnum, isSpace, lower, at } from "./char-class";
+import { FindingList } from "./finding-list";
+
+/** Term flags. */
+export const KW_CASE_INSENSITIVE: i32 = 1;
+/** The match must not be preceded or followed by a word byte ([A-Za-z0-9_] or any byte >= 0x80) where the term's edge is one. */
+export const KW_WORD_BOUNDARY: i32 = 2;
+/** Each space in the term matches a run of 1-64 ASCII whitespace bytes. */
+export const KW_WHITESPACE_TOLERANT: i32 = 4;
+
+/** `add` results (>= 0: the term index). */
+export const KW_ERR_TOO_SHORT: i32 = -1;
+export const KW_ERR_TOO_LONG: i32 = -2;
+export const KW_ERR_ALREADY_BUILT: i32 = -3;
+export const KW_ERR_TOO_MANY: i32 = -4;
+export const KW_ERR_BAD_BYTE: i32 = -5;
+
+export const KW_MIN_LEN: i32 = 2;
+export const KW_MAX_LEN: i32 = 256;
+export const KW_MAX_TERMS: i32 = 65536;
+const MAX_WS_RUN: i32 = 64;
+
+// @ts-ignore: decorator
+@inline function fold(c: u32): u32 {
+  return isSpace(c) ? 0x20 : lower(c);
+}
+
+// @ts-ignore: decorator
+@inline function isWordByte(c: u32): bool {
+  return isAlnum(c) || c == 0x5f || c >= 0x80;
+}
+
+/**
+ * Many-term literal matcher: one pass over the bytes finds every occurrence of every term.
+ *
+ * Lifecycle: `add` terms, then `build()` once (configure time); afterwards `findAll` and
+ * `holdBack` may be called any number of times and the matcher is immutable. A matcher is
+ * never shared between scanners that are being configured.
+ *
+ * Algorithm: a Teddy-style SIMD fingerprint over the first three bytes of every term (8 buckets,
+ * low/high nibble tables, i8x16.swizzle) selects candidate positions at 16 bytes a step; each
+ * candidate is verified through a hash of its first three (and first two) folded bytes that
+ * chains the terms sharing them. Case-insensitivity is folded into the nibble tables, so the
+ * input is never copied or lower-cased. ASCII case folding only.
+ */
+@final export class KeywordMatcher {
+  private pool: Array<u8> = new Array<u8>();
+  private termOff: Array<i32> = new Array<i32>();
+  private termLen: Array<i32> = new Array<i32>();
+  private termFlags: Array<i32> = new Array<i32>();
+  /** Who registered the term (the scanner's dispatch key) and the owner's group number. */
+  private termOwner: Array<i32> = new Array<i32>();
+  private termGroup: Array<i32> = new Array<i32>();
+  private next: Array<i32> = new Array<i32>();
+  private hashKeys: StaticArray<u32> = new StaticArray<u32>(0);
+  private hashHeads: StaticArray<i32> = new StaticArray<i32>(0);
+  private hashMask: u32 = 0;
+  /** 6 x 16 bytes: lo0, hi0, lo1, hi1, lo2, hi2 nibble tables. */
+  private tables: StaticArray<u8> = new StaticArray<u8>(96);
+  private built: bool = false;
+  private has2: bool = false;
+  /** Longest term in bytes (whitespace runs excluded). */
+  maxLen: i32 = 0;
+
+  get termCount(): i32 {
+    return this.termLen.length;
+  }
+  get isBuilt(): bool {
+    return this.built;
+  }
+  owner(t: i32): i32 {
+    return unchecked(this.termOwner[t]);
+  }
+  group(t: i32): i32 {
+    return unchecked(this.termGroup[t]);
+  }
+
+  /**
+   * Registers `len` bytes at `ptr` as a term. Returns the term index or a KW_ERR_* code:
+   * too short (< 2 bytes), too long (> 256), already built, too many terms (> 65536), or a NUL /
+   * leading or trailing whitespace byte. With KW_WHITESPACE_TOLERANT, internal whitespace runs
+   * are normalised to one space.
+   */
+  add(ptr: usize, len: i32, owner: i32, group: i32, flags: i32): i32 {
+    if (this.built) return KW_ERR_ALREADY_BUILT;
+    if (this.termLen.length >= KW_MAX_TERMS) return KW_ERR_TOO_MANY;
+    if (len < KW_MIN_LEN) return KW_ERR_TOO_SHORT;
+    if (len > KW_MAX_LEN) return KW_ERR_TOO_LONG;
+    if (isSpace(load<u8>(ptr)) || isSpace(load<u8>(ptr + <usize>(len - 1)))) return KW_ERR_BAD_BYTE;
+    const off = this.pool.length;
+    let n = 0;
+    let prevSpace = false;
+    for (let i = 0; i < len; i++) {
+      let c = <u32>load<u8>(ptr + <usize>i);
+      if (c == 0) {
+        this.pool.length = off;
+        return KW_ERR_BAD_BYTE;
+      }
+      if (flags & KW_WHITESPACE_TOLERANT) {
+        if (isSpace(c)) {
+          if (prevSpace) continue;
+          prevSpace = true;
+          c = 0x20;
+        } else prevSpace = false;
+      }
+      if (flags & KW_CASE_INSENSITIVE) c = lower(c);
+      this.pool.push(<u8>c);
+      n++;
+    }
+    if (n < KW_MIN_LEN) {
+      this.pool.length = off;
+      return KW_ERR_TOO_SHORT;
+    }
+    this.termOff.push(off);
+    this.termLen.push(n);
+    this.termFlags.push(flags);
+    this.termOwner.push(owner);
+    this.termGroup.push(group);
+    this.next.push(-1);
+    if (n > this.maxLen) this.maxLen = n;
+    return this.termLen.length - 1;
+  }
+
+  private key(t: i32): u32 {
+    const off = unchecked(this.termOff[t]);
+    const n = unchecked(this.termLen[t]);
+    let k = fold(unchecked(this.pool[off])) | (fold(unchecked(this.pool[off + 1])) << 8);
+    if (n >= 3) k |= fold(unchecked(this.pool[off + 2])) << 16;
+    return k;
+  }
+
+  /** Freezes the term set and builds the fingerprint and hash tables. Idempotent. */
+  build(): void {
+    if (this.built) return;
+    this.built = true;
+    const n = this.termLen.length;
+    let size = 16;
+    while (size < n * 2) size <<= 1;
+    this.hashKeys = new StaticArray<u32>(size);
+    this.hashHeads = new StaticArray<i32>(size);
+    this.hashMask = <u32>size - 1;
+    for (let i = 0; i < size; i++) unchecked((this.hashHeads[i] = -1));
+    const tb = changetype<usize>(this.tables);
+    memory.fill(tb, 0, 96);
+    // insert in reverse so that chains list terms in registration order
+    for (let t = n - 1; t >= 0; t--) {
+      const k = this.key(t);
+      let h = hash(k) & this.hashMask;
+      while (unchecked(this.hashKeys[h]) != 0 && unchecked(this.hashKeys[h]) != k) h = (h + 1) & this.hashMask;
+      unchecked((this.hashKeys[h] = k));
+      unchecked((this.next[t] = this.hashHeads[h]));
+      unchecked((this.hashHeads[h] = t));
+      const len = unchecked(this.termLen[t]);
+      if (len == 2) this.has2 = true;
+      const sh: i32 = <i32>(hash(k) >> 29);
+      const bit: u8 = <u8>(<i32>1 << sh);
+      const flags = unchecked(this.termFlags[t]);
+      const off = unchecked(this.termOff[t]);
+      for (let pos = 0; pos < 3; pos++) {
+        const lo = tb + <usize>(pos * 32);
+        const hi = lo + 16;
+        if (pos >= len) {
+          for (let j = 0; j < 16; j++) {
+            store<u8>(lo + <usize>j, load<u8>(lo + <usize>j) | bit);
+            store<u8>(hi + <usize>j, load<u8>(hi + <usize>j) | bit);
+          }
+          continue;
+        }
+        const c = <u32>unchecked(this.pool[off + pos]);
+        setByte(lo, hi, c, bit);
+        if ((flags & KW_CASE_INSENSITIVE) && c - 0x61 < 26) setByte(lo, hi, c - 0x20, bit);
+        if ((flags & KW_WHITESPACE_TOLERANT) && c == 0x20) {
+          setByte(lo, hi, 0x09, bit);
+          setByte(lo, hi, 0x0a, bit);
+          setByte(lo, hi, 0x0b, bit);
+          setByte(lo, hi, 0x0c, bit);
+          setByte(lo, hi, 0x0d, bit);
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends one hit per term occurrence to `hits` as (owner, start, end, term index); the
+   * caller maps the term to its group with `group(term)`. Occurrences may overlap.
+   */
+  findAll(p: usize, len: i32, hits: FindingList): void {
+    if (!this.built || this.termLen.length == 0 || len < KW_MIN_LEN) return;
+    const tb = changetype<usize>(this.tables);
+    const lo0 = v128.load(tb);
+    const hi0 = v128.load(tb, 16);
+    const lo1 = v128.load(tb, 32);
+    const hi1 = v128.load(tb, 48);
+    const lo2 = v128.load(tb, 64);
+    const hi2 = v128.load(tb, 80);
+    const nib = i8x16.splat(0x0f);
+    const zero = i8x16.splat(0);
+    let i = 0;
+    while (i + 18 <= len) {
+      const a = p + <usize>i;
+      const v0 = v128.load(a);
+      const v1 = v128.load(a, 1);
+      const v2 = v128.load(a, 2);
+      let m = v128.and(i8x16.swizzle(lo0, v128.and(v0, nib)), i8x16.swizzle(hi0, i8x16.shr_u(v0, 4)));
+      m = v128.and(m, v128.and(i8x16.swizzle(lo1, v128.and(v1, nib)), i8x16.swizzle(hi1, i8x16.shr_u(v1, 4))));
+      m = v128.and(m, v128.and(i8x16.swizzle(lo2, v128.and(v2, nib)), i8x16.swizzle(hi2, i8x16.shr_u(v2, 4))));
+      let bits = i8x16.bitmask(i8x16.ne(m, zero));
+      while (bits != 0) {
+        const j = ctz(bits);
+        bits &= bits - 1;
+        this.verifyAt(p, len, i + j, hits);
+      }
+      i += 16;
+    }
+    for (; i < len - 1; i++) {
+      if (this.fingerprint(p, len, i)) this.verifyAt(p, len, i, hits);
+    }
+  }
+
+  private fingerprint(p: usize, len: i32, i: i32): bool {
+    const tb = changetype<usize>(this.tables);
+    let m: u32 = 0xff;
+    for (let pos = 0; pos < 3; pos++) {
+      if (i + pos >= len) break;
+      const c = <u32>load<u8>(p + <usize>(i + pos));
+      m &= <u32>load<u8>(tb + <usize>(pos * 32) + <usize>(c & 15)) & <u32>load<u8>(tb + <usize>(pos * 32 + 16) + <usize>(c >> 4));
+    }
+    return m != 0;
+  }
+
+  private lookup(k: u32): i32 {
+    let h = hash(k) & this.hashMask;
+    while (true) {
+      const hk = unchecked(this.hashKeys[h]);
+      if (hk == k) return unchecked(this.hashHeads[h]);
+      if (hk == 0) return -1;
+      h = (h + 1) & this.hashMask;
+    }
+    return -1;
+  }
+
+  private verifyAt(p: usize, len: i32, q: i32, hits: FindingList): void {
+    const k2 = fold(load<u8>(p + <usize>q)) | (fold(at(p, len, q + 1)) << 8);
+    if (q + 2 < len) {
+      let t = this.lookup(k2 | (fold(load<u8>(p + <usize>(q + 2))) << 16));
+      while (t >= 0) {
+        const e = this.verifyTerm(p, len, q, t, false);
+        if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
+        t = unchecked(this.next[t]);
+      }
+    }
+    if (this.has2) {
+      let t = this.lookup(k2);
+      while (t >= 0) {
+        const e = this.verifyTerm(p, len, q, t, false);
+        if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
+        t = unchecked(this.next[t]);
+      }
+    }
+  }
+
+  /**
+   * Matches term `t` at `q`. Returns the end offset, -1 on mismatch; with `partial`, returns
+   * -2 when the input ends while the term still matches (or when a full match ends exactly at
+   * the end of the input and a following byte could still change the verdict).
+   */
+  verifyTerm(p: usize, len: i32, q: i32, t: i32, partial: bool): i32 {
+    const off = unchecked(this.termOff[t]);
+    const n = unchecked(this.termLen[t]);
+    const flags = unchecked(this.termFlags[t]);
+    const ci = (flags & KW_CASE_INSENSITIVE) != 0;
+    const ws = (flags & KW_WHITESPACE_TOLERANT) != 0;
+    const pool = this.pool.dataStart;
+    let i = q;
+    for (let k = 0; k < n; k++) {
+      const tc = <u32>load<u8>(pool + <usize>(off + k));
+      if (i >= len) return partial ? -2 : -1;
+      let c = <u32>load<u8>(p + <usize>i);
+      if (ws && tc == 0x20) {
+        if (!isSpace(c)) return -1;
+        let r = 0;
+        while (i < len && r < MAX_WS_RUN && isSpace(load<u8>(p + <usize>i))) {
+          i++;
+          r++;
+        }
+        if (i >= len && partial) return -2;
+        continue;
+      }
+      if (ci) c = lower(c);
+      if (c != tc) return -1;
+      i++;
+    }
+    if (flags & KW_WORD_BOUNDARY) {
+      if (isWordByte(load<u8>(pool + <usize>off)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
+      if (isWordByte(load<u8>(pool + <usize>(off + n - 1)))) {
+        if (i >= len && partial) return -2;
+        if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
+      }
+    }
+    return i;
+  }
+
+  /**
+   * Earliest offset in [0, len] from which a term occurrence could still be completed by bytes
+   * appended after `len` (a proper prefix of a term, or a word-boundary term that ends exactly at
+   * `len`); `len` when none. Looks back at most maxLen + 64 bytes.
+   */
+  holdBack(p: usize, len: i32): i32 {
+    if (!this.built || this.termLen.length == 0) return len;
+    const from = max(0, len - this.maxLen - MAX_WS_RUN);
+    for (let q = from; q < len; q++) {
+      if (!this.fingerprint(p, len, q)) continue;
+      const rem = len - q;
+      if (rem >= 3) {
+        const k = fold(load<u8>(p + <usize>q)) | (fold(load<u8>(p + <usize>(q + 1))) << 8) | (fold(load<u8>(p + <usize>(q + 2))) << 16);
+        let t = this.lookup(k);
+        while (t >= 0) {
+          if (this.verifyTerm(p, len, q, t, true) == -2) return q;
+          t = unchecked(this.next[t]);
+        }
+        if (this.has2) {
+          t = this.lookup(k & 0xffff);
+          while (t >= 0) {
+            if (this.verifyTerm(p, len, q, t, true) == -2) return q;
+            t = unchecked(this.next[t]);
+          }
+        }
+      } else {
+        // one or two bytes left: any term starting with them could follow
+        for (let t = 0; t < this.termLen.length; t++) {
+          if (this.verifyTerm(p, len, q, t, true) == -2) return q;
+        }
+      }
+    }
+    return len;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hash(k: u32): u32 {
+  return k * 0x9e3779b1;
+}
+
+function setByte(lo: usize, hi: usize, c: u32, bit: u8): void {
+  store<u8>(lo + <usize>(c & 15), load<u8>(lo + <usize>(c & 15)) | bit);
+  store<u8>(hi + <usize>(c >> 4), load<u8>(hi + <usize>(c >> 4)) | bit);
+}

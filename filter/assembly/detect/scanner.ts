@@ -1,0 +1,379 @@
+import {
+  ALL_BUILTIN, DETECTOR_EMAIL, DETECTOR_PHONE, DETECTOR_CREDIT_CARD, DETECTOR_US_SSN, DETECTOR_IBAN,
+  DETECTOR_IP_ADDRESS, DETECTOR_AWS_ACCESS_KEY, DETECTOR_GITHUB_TOKEN, DETECTOR_SLACK_TOKEN,
+  DETECTOR_GOOGLE_API_KEY, DETECTOR_STRIPE_KEY, DETECTOR_OPENAI_API_KEY, DETECTOR_JWT, DETECTOR_PRIVATE_KEY,
+  DETECTOR_PROMPT_INJECTION, DETECTOR_CUSTOM, IP_AUX_V4, IP_AUX_V6, AWS_AUX_ACCESS_KEY_ID,
+  AWS_AUX_SECRET_ACCESS_KEY, SLACK_AUX_TOKEN, SLACK_AUX_WEBHOOK, INJECTION_AUX_PHRASE, INJECTION_AUX_TAG_CHARS,
+  INJECTION_AUX_BIDI, INJECTION_AUX_ZERO_WIDTH,
+} from "./detector-ids";
+import { FindingList } from "./finding-list";
+import { isDigit, isUpper } from "./char-class";
+import { matchEmail, emailStart } from "./email";
+import { matchPhone, phoneStart } from "./phone";
+import { matchCreditCard } from "./credit-card";
+import { matchUsSsn, ssnUnformatted } from "./us-ssn";
+import { matchIban } from "./iban";
+import { matchIpv4, matchIpv6, ipv6Start, ipv6TokenEnd } from "./ip-address";
+import { matchAwsAccessKey, matchAwsSecretAfter, awsSecretStart, AWS_SECRET_KEYWORDS } from "./aws-access-key";
+import { matchGithubToken, githubStart } from "./github-token";
+import { matchSlackToken, matchSlackWebhook, slackStart } from "./slack-token";
+import { matchGoogleApiKey } from "./google-api-key";
+import { matchStripeKey, stripeStart } from "./stripe-key";
+import { matchOpenaiApiKey, openaiStart } from "./openai-api-key";
+import { matchJwt, jwtStart } from "./jwt";
+import { matchPrivateKey } from "./private-key";
+import {
+  matchPhrase, phrasePatternCount, phraseAnchorCount, phraseAnchor, unicodeKind, unicodeRunEnd, runCount,
+  U_NONE, U_TAG, U_BIDI, U_ZW,
+} from "./prompt-injection";
+import { KeywordMatcher, KW_CASE_INSENSITIVE, KW_WHITESPACE_TOLERANT } from "./keyword-matcher";
+import { resolveOverlaps } from "./resolve-overlaps";
+import { holdBackPoint } from "./hold-back";
+
+/** Keyword owners inside the scanner's single keyword matcher. */
+export const OWNER_CUSTOM: i32 = 0;
+export const OWNER_PHRASE: i32 = 1;
+export const OWNER_AWS_CONTEXT: i32 = 2;
+
+/**
+ * Scanner configuration; plain data, read once by `new Scanner(options)`.
+ */
+@final export class ScanOptions {
+  /** Bit i enables built-in detector i (see detector-ids.ts). Defaults to all built-ins. */
+  enabled: u32 = ALL_BUILTIN;
+  /** Accept a bare 9-digit SSN when "ssn"/"social security" occurs within 48 bytes before. Defaults to true. */
+  ssnUnformattedWithContext: bool = true;
+  /** Find 40-character AWS secret access keys after a context keyword (aws_access_key, aux 1). Defaults to true. */
+  awsSecretWithContext: bool = true;
+  /** Minimum run of zero-width characters reported as prompt_injection (aux 3). Defaults to 3. */
+  zeroWidthMinRun: i32 = 3;
+}
+
+const SCRATCH = memory.data(64);
+
+/**
+ * One configured detector set. Build it at configure time (root context), reuse it for every
+ * message; it is immutable after `build()` (which the first `scan`/`holdBack` calls implicitly)
+ * and holds only scratch state between calls, so one scanner serves all HTTP contexts of a VM.
+ */
+@final export class Scanner {
+  readonly enabled: u32;
+  readonly ssnUnformatted: bool;
+  readonly awsSecret: bool;
+  readonly zeroWidthMinRun: i32;
+  /** Custom + phrase-anchor + AWS-context terms, one pass. */
+  readonly keywords: KeywordMatcher = new KeywordMatcher();
+  private hits: FindingList = new FindingList(64);
+  private scratch: FindingList = new FindingList(64);
+  private customTerms: i32 = 0;
+
+  constructor(options: ScanOptions | null = null) {
+    const o = options ? options : new ScanOptions();
+    this.enabled = o.enabled & ALL_BUILTIN;
+    this.ssnUnformatted = o.ssnUnformattedWithContext;
+    this.awsSecret = o.awsSecretWithContext;
+    this.zeroWidthMinRun = max(1, o.zeroWidthMinRun);
+  }
+
+  /**
+   * Adds an operator keyword (UTF-8 bytes at `ptr`) for custom detector number `group`; its
+   * findings are reported as DETECTOR_CUSTOM with aux = group. `flags`: KW_CASE_INSENSITIVE,
+   * KW_WORD_BOUNDARY, KW_WHITESPACE_TOLERANT. Returns the term index (>= 0) or a KW_ERR_* code.
+   * Only before `build()`.
+   */
+  addKeyword(ptr: usize, len: i32, group: i32, flags: i32): i32 {
+    const r = this.keywords.add(ptr, len, OWNER_CUSTOM, group, flags);
+    if (r >= 0) this.customTerms++;
+    return r;
+  }
+
+  /** `addKeyword` for an AssemblyScript string (encoded as UTF-8); configure-time convenience. */
+  addKeywordString(term: string, group: i32, flags: i32): i32 {
+    const b = String.UTF8.encode(term, false);
+    return this.addKeyword(changetype<usize>(b), b.byteLength, group, flags);
+  }
+
+  /** Freezes the configuration: registers built-in anchors and builds the keyword tables. Idempotent. */
+  build(): void {
+    if (this.keywords.isBuilt) return;
+    if (this.enabled & (1 << DETECTOR_PROMPT_INJECTION)) {
+      const np = phrasePatternCount();
+      for (let pi = 0; pi < np; pi++) {
+        const na = phraseAnchorCount(pi);
+        for (let k = 0; k < na; k++) {
+          const n = phraseAnchor(pi, k, SCRATCH);
+          this.keywords.add(SCRATCH, n, OWNER_PHRASE, pi, KW_CASE_INSENSITIVE);
+        }
+      }
+    }
+    if ((this.enabled & (1 << DETECTOR_AWS_ACCESS_KEY)) && this.awsSecret) {
+      for (let k = 0; k < AWS_SECRET_KEYWORDS.length; k++) {
+        const b = String.UTF8.encode(AWS_SECRET_KEYWORDS[k], false);
+        this.keywords.add(changetype<usize>(b), b.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE);
+        // also the spaced form: "secret access key"
+        const spaced = AWS_SECRET_KEYWORDS[k].replaceAll("_", " ");
+        if (spaced != AWS_SECRET_KEYWORDS[k]) {
+          const c = String.UTF8.encode(spaced, false);
+          this.keywords.add(changetype<usize>(c), c.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE | KW_WHITESPACE_TOLERANT);
+        }
+      }
+    }
+    this.keywords.build();
+  }
+
+  /** Number of operator keywords added. */
+  get customTermCount(): i32 {
+    return this.customTerms;
+  }
+
+  /**
+   * Scans `len` bytes at `ptr` with every enabled detector and the custom keywords. `out` is
+   * reset, then receives the findings sorted by start, non-overlapping (see resolveOverlaps),
+   * with byte offsets relative to `ptr`. Findings are clipped to start at `reportFrom` or later
+   * (bytes before it are look-behind context a stream carry already reported); findings entirely
+   * before it are dropped. Returns the number of findings. Allocates nothing once `out` and the
+   * scanner's scratch lists are warm.
+   */
+  scan(ptr: usize, len: i32, out: FindingList, reportFrom: i32 = 0): i32 {
+    this.build();
+    out.reset();
+    if (len <= 0) return 0;
+    scanBytes(this, ptr, len, out);
+    if (this.keywords.termCount > 0) this.scanKeywords(ptr, len, out);
+    resolveOverlaps(out, this.scratch);
+    if (reportFrom > 0) clipBefore(out, reportFrom);
+    return out.count;
+  }
+
+  private scanKeywords(p: usize, len: i32, out: FindingList): void {
+    const hits = this.hits;
+    hits.reset();
+    this.keywords.findAll(p, len, hits);
+    const kw = this.keywords;
+    let phraseSkip = 0;
+    for (let i = 0; i < hits.count; i++) {
+      const owner = hits.detector(i);
+      const s = hits.start(i);
+      const e = hits.end(i);
+      const t = hits.aux(i);
+      if (owner == OWNER_CUSTOM) {
+        out.push(DETECTOR_CUSTOM, s, e, kw.group(t));
+      } else if (owner == OWNER_PHRASE) {
+        if (s < phraseSkip) continue;
+        const pe = matchPhrase(p, len, s, kw.group(t), false);
+        if (pe > s) {
+          out.push(DETECTOR_PROMPT_INJECTION, s, pe, INJECTION_AUX_PHRASE);
+          phraseSkip = pe;
+        }
+      } else if (owner == OWNER_AWS_CONTEXT) {
+        const ae = matchAwsSecretAfter(p, len, e);
+        if (ae > 0) out.push(DETECTOR_AWS_ACCESS_KEY, awsSecretStart, ae, AWS_AUX_SECRET_ACCESS_KEY);
+      }
+    }
+  }
+
+  /**
+   * Stream hold-back point for the text at `ptr` (see hold-back.ts): the smallest offset from
+   * which a still-incomplete match could start, so bytes [result, len) must be carried into the
+   * next scan; `len` when nothing is open. Never holds more than `maxHoldBack()` bytes.
+   */
+  holdBack(ptr: usize, len: i32): i32 {
+    this.build();
+    return holdBackPoint(this, ptr, len);
+  }
+}
+
+function clipBefore(out: FindingList, from: i32): void {
+  let w = 0;
+  for (let i = 0; i < out.count; i++) {
+    const e = out.end(i);
+    if (e <= from) continue;
+    out.set(w, out.detector(i), max(out.start(i), from), e, out.aux(i));
+    w++;
+  }
+  out.truncate(w);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The byte scan: a SIMD prefilter marks trigger bytes 16 at a time, then each trigger is
+// verified by the scalar matcher of the detectors it can start.
+
+let skipUntil: i32 = 0;
+let ipv6Skip: i32 = 0;
+
+function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
+  skipUntil = 0;
+  ipv6Skip = 0;
+  const en = sc.enabled;
+  const c0 = i8x16.splat(0x30);
+  const c10 = i8x16.splat(10);
+  const cAt = i8x16.splat(0x40);
+  const cColon = i8x16.splat(0x3a);
+  const cUnd = i8x16.splat(0x5f);
+  const cDash = i8x16.splat(0x2d);
+  const cA = i8x16.splat(0x41);
+  const cJ = i8x16.splat(0x4a);
+  const cx = i8x16.splat(0x78);
+  const cSlash = i8x16.splat(0x2f);
+  const cE2 = i8x16.splat(<i8>0xe2);
+  const cEF = i8x16.splat(<i8>0xef);
+  const cF3 = i8x16.splat(<i8>0xf3);
+  let prev = i8x16.splat(0);
+  let i = 0;
+  while (i + 16 <= len) {
+    const v = v128.load(p + <usize>i);
+    const pv = i8x16.shuffle(prev, v, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+    prev = v;
+    const dig = i8x16.lt_u(i8x16.sub(v, c0), c10);
+    const pdig = i8x16.lt_u(i8x16.sub(pv, c0), c10);
+    let m = v128.andnot(dig, pdig);
+    m = v128.or(m, v128.or(i8x16.eq(v, cAt), i8x16.eq(v, cColon)));
+    m = v128.or(m, v128.or(i8x16.eq(v, cUnd), i8x16.eq(v, cDash)));
+    m = v128.or(m, v128.or(i8x16.eq(v, cA), i8x16.eq(v, cJ)));
+    m = v128.or(m, v128.or(i8x16.eq(v, cx), i8x16.eq(v, cSlash)));
+    m = v128.or(m, v128.or(i8x16.eq(v, cE2), v128.or(i8x16.eq(v, cEF), i8x16.eq(v, cF3))));
+    let bits = i8x16.bitmask(m);
+    while (bits != 0) {
+      const j = ctz(bits);
+      bits &= bits - 1;
+      const q = i + j;
+      if (q < skipUntil) continue;
+      dispatch(sc, en, p, len, q, out);
+    }
+    i += 16;
+  }
+  for (; i < len; i++) {
+    if (i < skipUntil) continue;
+    const c = <u32>load<u8>(p + <usize>i);
+    let t = false;
+    if (isDigit(c)) t = i == 0 || !isDigit(load<u8>(p + <usize>(i - 1)));
+    else t = c == 0x40 || c == 0x3a || c == 0x5f || c == 0x2d || c == 0x41 || c == 0x4a || c == 0x78 || c == 0x2f || c == 0xe2 || c == 0xef || c == 0xf3;
+    if (t) dispatch(sc, en, p, len, i, out);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function on(en: u32, d: i32): bool {
+  return (en & (1 << d)) != 0;
+}
+
+// @ts-ignore: decorator
+@inline function accept(out: FindingList, d: i32, s: i32, e: i32, aux: i32): void {
+  out.push(d, s, e, aux);
+  if (e > skipUntil) skipUntil = e;
+}
+
+function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: FindingList): void {
+  const c = <u32>load<u8>(p + <usize>q);
+  if (isDigit(c)) {
+    let e: i32;
+    if (on(en, DETECTOR_IBAN) && q >= 2 && isUpper(load<u8>(p + <usize>(q - 1))) && isUpper(load<u8>(p + <usize>(q - 2)))) {
+      e = matchIban(p, len, q - 2);
+      if (e > 0) return accept(out, DETECTOR_IBAN, q - 2, e, 0);
+    }
+    if (on(en, DETECTOR_IP_ADDRESS)) {
+      e = matchIpv4(p, len, q);
+      if (e > 0) return accept(out, DETECTOR_IP_ADDRESS, q, e, IP_AUX_V4);
+    }
+    if (on(en, DETECTOR_CREDIT_CARD)) {
+      e = matchCreditCard(p, len, q);
+      if (e > 0) return accept(out, DETECTOR_CREDIT_CARD, q, e, 0);
+    }
+    if (on(en, DETECTOR_US_SSN)) {
+      e = matchUsSsn(p, len, q, sc.ssnUnformatted);
+      if (e > 0) return accept(out, DETECTOR_US_SSN, q, e, ssnUnformatted);
+    }
+    if (on(en, DETECTOR_PHONE)) {
+      e = matchPhone(p, len, q);
+      if (e > 0) return accept(out, DETECTOR_PHONE, phoneStart, e, 0);
+    }
+    return;
+  }
+  switch (c) {
+    case 0x40: { // '@'
+      if (on(en, DETECTOR_EMAIL)) {
+        const e = matchEmail(p, len, q);
+        if (e > 0) accept(out, DETECTOR_EMAIL, emailStart, e, 0);
+      }
+      return;
+    }
+    case 0x3a: { // ':'
+      if (on(en, DETECTOR_IP_ADDRESS) && q >= ipv6Skip) {
+        const e = matchIpv6(p, len, q);
+        ipv6Skip = ipv6TokenEnd;
+        if (e > 0) accept(out, DETECTOR_IP_ADDRESS, ipv6Start, e, IP_AUX_V6);
+      }
+      return;
+    }
+    case 0x5f: { // '_'
+      if (on(en, DETECTOR_GITHUB_TOKEN)) {
+        const e = matchGithubToken(p, len, q);
+        if (e > 0) return accept(out, DETECTOR_GITHUB_TOKEN, githubStart, e, 0);
+      }
+      if (on(en, DETECTOR_STRIPE_KEY)) {
+        const e = matchStripeKey(p, len, q);
+        if (e > 0) accept(out, DETECTOR_STRIPE_KEY, stripeStart, e, 0);
+      }
+      return;
+    }
+    case 0x2d: { // '-'
+      if (on(en, DETECTOR_PRIVATE_KEY) && at5dashes(p, len, q)) {
+        const e = matchPrivateKey(p, len, q);
+        if (e > 0) return accept(out, DETECTOR_PRIVATE_KEY, q, e, 0);
+      }
+      if (on(en, DETECTOR_OPENAI_API_KEY) && q >= 2) {
+        const e = matchOpenaiApiKey(p, len, q);
+        if (e > 0) accept(out, DETECTOR_OPENAI_API_KEY, openaiStart, e, 0);
+      }
+      return;
+    }
+    case 0x41: { // 'A'
+      if (on(en, DETECTOR_AWS_ACCESS_KEY)) {
+        const e = matchAwsAccessKey(p, len, q);
+        if (e > 0) return accept(out, DETECTOR_AWS_ACCESS_KEY, q, e, AWS_AUX_ACCESS_KEY_ID);
+      }
+      if (on(en, DETECTOR_GOOGLE_API_KEY)) {
+        const e = matchGoogleApiKey(p, len, q);
+        if (e > 0) accept(out, DETECTOR_GOOGLE_API_KEY, q, e, 0);
+      }
+      return;
+    }
+    case 0x4a: { // 'J' of "eyJ"
+      if (on(en, DETECTOR_JWT)) {
+        const e = matchJwt(p, len, q);
+        if (e > 0) accept(out, DETECTOR_JWT, jwtStart, e, 0);
+      }
+      return;
+    }
+    case 0x78: { // 'x'
+      if (on(en, DETECTOR_SLACK_TOKEN)) {
+        const e = matchSlackToken(p, len, q);
+        if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_TOKEN);
+      }
+      return;
+    }
+    case 0x2f: { // '/'
+      if (on(en, DETECTOR_SLACK_TOKEN) && q >= 15) {
+        const e = matchSlackWebhook(p, len, q);
+        if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_WEBHOOK);
+      }
+      return;
+    }
+    default: { // UTF-8 lead bytes 0xE2, 0xEF, 0xF3
+      if (!on(en, DETECTOR_PROMPT_INJECTION)) return;
+      const k = unicodeKind(p, len, q);
+      if (k == U_NONE) return;
+      const e = unicodeRunEnd(p, len, q, k);
+      if (k == U_TAG) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_TAG_CHARS);
+      else if (k == U_BIDI) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_BIDI);
+      else if (runCount >= sc.zeroWidthMinRun) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_ZERO_WIDTH);
+      else if (e > skipUntil) skipUntil = e;
+      return;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function at5dashes(p: usize, len: i32, q: i32): bool {
+  return q + 11 <= len && load<u32>(p + <usize>q) == 0x2d2d2d2d && load<u8>(p + <usize>(q + 4)) == 0x2d && load<u8>(p + <usize>(q + 5)) == 0x42;
+}

@@ -1,0 +1,167 @@
+/**
+ * The filter's view of the detectors (detect/Scanner): scan a text for what a caller's policy
+ * enables in one direction, and say where a stream's text must be held back.
+ *
+ * Built once per configuration (root context, configure time). The detectors' overlap resolution
+ * depends on which detectors run, so one detect Scanner is built per distinct set of enabled
+ * built-ins (the global policy and each principal rule, per direction; at most
+ * {@link MAX_SCANNERS}, beyond which one union scanner serves and findings are filtered).
+ * Custom keyword lists are compiled into each scanner once, whatever principal rules disable
+ * (those findings are filtered out). Findings come back in the config's numbering
+ * (built-ins 0..14, custom detectors DETECTOR_COUNT + position).
+ */
+import { Action, Direction } from "../config/enums";
+import { CONTENT_DETECTOR_COUNT, DETECTOR_COUNT } from "../config/detector-ids";
+import { PluginConfig } from "../config/plugin-config";
+import { FindingList } from "../detect/finding-list";
+import { DETECTOR_CUSTOM } from "../detect/detector-ids";
+import { KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY } from "../detect/keyword-matcher";
+import { ScanOptions, Scanner } from "../detect/scanner";
+import { Findings } from "./findings";
+import { EffectivePolicy } from "./principal-policy";
+
+export const MAX_SCANNERS: i32 = 16;
+
+export class ContentScanner {
+  private masks: Array<u32> = [];
+  private scanners: Array<Scanner> = [];
+  private union: Scanner | null = null;
+  private unionMask: u32 = 0;
+  private hits: FindingList = new FindingList(64);
+  private anyCustom: bool = false;
+  /** Non-empty when a keyword was refused: "<JSON path>: <reason>". */
+  error: string = "";
+
+  constructor(public cfg: PluginConfig) {
+    // Collect the distinct masks the config can produce.
+    const wanted: Array<u32> = [];
+    this.addMasks(policyForRule(cfg, -1), wanted);
+    for (let r = 0; r < cfg.principals.length; r++) {
+      const p = policyForRule(cfg, r);
+      this.addMasks(p, wanted);
+    }
+    for (let i = 0; i < wanted.length; i++) this.unionMask |= wanted[i];
+    for (let i = 0; i < cfg.custom.length && !this.anyCustom; i++) this.anyCustom = true;
+    if (wanted.length <= MAX_SCANNERS) {
+      for (let i = 0; i < wanted.length; i++) {
+        const sc = this.build(wanted[i]);
+        if (sc == null) break;
+        this.masks.push(wanted[i]);
+        this.scanners.push(sc);
+      }
+    } else {
+      this.union = this.build(this.unionMask);
+    }
+  }
+
+  private addMasks(p: EffectivePolicy, wanted: Array<u32>): void {
+    for (let d = 1; d <= 2; d++) {
+      const m = maskFor(this.cfg, p, d);
+      if (!wanted.includes(m)) wanted.push(m);
+    }
+  }
+
+  private build(mask: u32): Scanner | null {
+    const opts = new ScanOptions();
+    opts.enabled = mask;
+    const sc = new Scanner(opts);
+    const cfg = this.cfg;
+    for (let g = 0; g < cfg.custom.length; g++) {
+      const cd = cfg.custom[g];
+      let flags = 0;
+      if (!cd.caseSensitive) flags |= KW_CASE_INSENSITIVE;
+      if (cd.wholeWord) flags |= KW_WORD_BOUNDARY;
+      for (let k = 0; k < cd.keywords.length; k++) {
+        const r = sc.addKeywordString(cd.keywords[k], g, flags);
+        if (r < 0) {
+          this.error = "$.custom_detectors[" + g.toString() + "].keywords[" + k.toString() + "]: " + keywordError(r);
+          return null;
+        }
+      }
+    }
+    sc.build();
+    return sc;
+  }
+
+  private scannerFor(mask: u32): Scanner | null {
+    for (let i = 0; i < this.masks.length; i++) {
+      if (unchecked(this.masks[i]) == mask) return unchecked(this.scanners[i]);
+    }
+    return this.union;
+  }
+
+  /**
+   * Appends to `out` the findings in text [ptr, ptr+len) that `policy` enables for `direction`,
+   * sorted by start and non-overlapping. Findings before `reportFrom` are look-behind context
+   * (already reported) and are dropped; ones crossing it are clipped.
+   */
+  scan(ptr: usize, len: i32, policy: EffectivePolicy, direction: i32, out: Findings, reportFrom: i32 = 0): void {
+    const cfg = this.cfg;
+    const mask = maskFor(cfg, policy, direction);
+    const customOn = this.anyCustom && customEnabled(cfg, policy, direction);
+    if (mask == 0 && !customOn) return;
+    const sc = this.scannerFor(mask);
+    if (sc == null) return;
+    const hits = this.hits;
+    sc.scan(ptr, len, hits, reportFrom);
+    for (let i = 0; i < hits.count; i++) {
+      let d = hits.detector(i);
+      if (d == DETECTOR_CUSTOM) d = DETECTOR_COUNT + hits.aux(i);
+      else if (d >= CONTENT_DETECTOR_COUNT) continue;
+      if (policy.actionFor(cfg, d, direction) == Action.Off) continue;
+      out.add(d, hits.start(i), hits.end(i));
+    }
+  }
+
+  /**
+   * Offset in [ptr, ptr+len) from which a still-incomplete match could start (len when nothing
+   * is open): bytes from there on must be held back in a stream.
+   */
+  holdBackPoint(ptr: usize, len: i32, policy: EffectivePolicy, direction: i32): i32 {
+    const mask = maskFor(this.cfg, policy, direction);
+    const customOn = this.anyCustom && customEnabled(this.cfg, policy, direction);
+    if (mask == 0 && !customOn) return len;
+    const sc = this.scannerFor(mask);
+    if (sc == null) return len;
+    return sc.holdBack(ptr, len);
+  }
+}
+
+/** Bit i set when built-in content detector i is not off for `direction` under `policy`. */
+function maskFor(cfg: PluginConfig, p: EffectivePolicy, direction: i32): u32 {
+  let m: u32 = 0;
+  for (let i = 0; i < CONTENT_DETECTOR_COUNT; i++) {
+    if (p.actionFor(cfg, i, direction) != Action.Off) m |= (<u32>1) << i;
+  }
+  return m;
+}
+
+function customEnabled(cfg: PluginConfig, p: EffectivePolicy, direction: i32): bool {
+  for (let i = DETECTOR_COUNT; i < cfg.detectorCount; i++) {
+    if (p.actionFor(cfg, i, direction) != Action.Off) return true;
+  }
+  return false;
+}
+
+/** The policy a principal rule produces (as if a caller matched rule `r`; -1 = no rule). */
+function policyForRule(cfg: PluginConfig, r: i32): EffectivePolicy {
+  const p = new EffectivePolicy();
+  p.mode = cfg.mode;
+  const n = cfg.actions.length;
+  p.actions = new StaticArray<u8>(n);
+  for (let i = 0; i < n; i++) {
+    let a: i32 = -1;
+    if (r >= 0) a = cfg.principals[r].actions[i];
+    p.actions[i] = a >= 0 ? <u8>a : cfg.actions[i];
+  }
+  p.rule = r;
+  return p;
+}
+
+function keywordError(code: i32): string {
+  if (code == -1) return "too short (at least 2 bytes)";
+  if (code == -2) return "too long (at most 256 bytes)";
+  if (code == -4) return "too many keywords in total";
+  if (code == -5) return "must not start or end with whitespace, nor contain a NUL byte";
+  return "refused by the keyword matcher (code " + code.toString() + ")";
+}
