@@ -13,7 +13,7 @@ import { StringValueSchema, anyUnpack } from '@bufbuild/protobuf/wkt';
 import { BootstrapSchema, type Bootstrap } from '../../control-plane/src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import { HttpConnectionManagerSchema } from '../../control-plane/src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { WasmSchema } from '../../control-plane/src/gen/envoy/extensions/filters/http/wasm/v3/wasm_pb.js';
-import { ALS_CLUSTER, XDS_CLUSTER, envoyRegistry, WASM_ROOT_ID, WASM_RUNTIME_V8 } from '../../control-plane/src/translate/index.js';
+import { ALS_CLUSTER, XDS_CLUSTER, envoyRegistry, validateProtoRules, WASM_ROOT_ID, WASM_RUNTIME_V8 } from '../../control-plane/src/translate/index.js';
 
 const dir = fileURLToPath(new URL('../../envoy/', import.meta.url));
 const load = (file: string): JsonValue => parse(readFileSync(dir + file, 'utf8')) as JsonValue;
@@ -88,6 +88,12 @@ describe('static-filter.yaml', () => {
   });
 });
 
+describe.each(['gateway-bootstrap.yaml', 'sidecar-bootstrap.yaml', 'static-filter.yaml'])('%s PGV rules', (file) => {
+  it("satisfies the protoc-gen-validate rules of Envoy's API", () => {
+    expect(validateProtoRules(BootstrapSchema, decode(load(file)), envoyRegistry)).toEqual([]);
+  });
+});
+
 describe('the decoder is strict', () => {
   it('rejects an unknown field (a typo) at any depth', () => {
     const j = load('gateway-bootstrap.yaml') as Record<string, any>;
@@ -103,6 +109,14 @@ describe('the decoder is strict', () => {
     const j = load('static-filter.yaml') as Record<string, any>;
     j['static_resources']['listeners'][0]['filter_chains'][0]['filters'][0]['typed_config']['@type'] = 'type.googleapis.com/envoy.nope.v3.Nope';
     expect(() => decode(j)).toThrow(/envoy\.nope\.v3\.Nope/);
+  });
+  it('PGV rules catch what JSON decoding accepts (empty cluster name, zero connect timeout)', () => {
+    const j = load('gateway-bootstrap.yaml') as Record<string, any>;
+    j['static_resources']['clusters'][0]['connect_timeout'] = '0s';
+    j['dynamic_resources']['ads_config']['grpc_services'][0]['envoy_grpc']['cluster_name'] = '';
+    const v = validateProtoRules(BootstrapSchema, decode(j), envoyRegistry);
+    expect(v).toContain('static_resources.clusters[0].connect_timeout: must be > 0ns');
+    expect(v.some((x) => x.startsWith('dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name:'))).toBe(true);
   });
   it('rejects a wrong enum value and a bad duration', () => {
     const a = load('gateway-bootstrap.yaml') as Record<string, any>;

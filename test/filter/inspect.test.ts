@@ -151,4 +151,19 @@ describe('redaction styles', () => {
     const other = JSON.parse(send(await meshward({ ...cfg, redaction: { style: 'hash', hash_key: 'another-key-000002' } }), '/v1/chat/completions', chatRequest(SAMPLES.card)));
     expect(other.messages[1].content).not.toBe(tokens[0]);
   });
+
+  it('rewrites bodies with many edits (in place when tokens fit, else assembled) and keeps them valid', async () => {
+    const emails = Array.from({ length: 150 }, (_, i) => `user${i}@corp.example`);
+    const body = chatRequest(emails.join(', '));
+    const tag = JSON.parse(send(await meshward(REDACT_ALL), '/v1/chat/completions', body));
+    expect(tag.messages[1].content).toBe(emails.map(() => '[EMAIL]').join(', '));
+    const short = Array.from({ length: 150 }, (_, i) => `u${i}@x.io`);
+    const hashed = JSON.parse(
+      send(await meshward({ ...REDACT_ALL, redaction: { style: 'hash', hash_key: 'deployment-key-0001' } }), '/v1/chat/completions', chatRequest(short.join(' '))),
+    );
+    const tokens = (hashed.messages[1].content as string).split(' ');
+    expect(tokens).toHaveLength(150);
+    for (const t of tokens) expect(t).toMatch(/^\[EMAIL:[0-9a-f]{12}\]$/);
+    expect(new Set(tokens).size).toBe(150);
+  });
 });

@@ -1,6 +1,6 @@
 // Request bodies through the built filter: block, redact (valid JSON, content-length), monitor.
 import { describe, expect, it } from 'vitest';
-import { SAMPLES, auditLines, chat, chatRequest, chatResponse, jsonResponseHeaders, meshward } from './helpers.js';
+import { SAMPLES, auditLines, chat, chatRequest, chatResponse, jsonResponseHeaders, meshward, requestHeaders } from './helpers.js';
 
 const ENFORCE = {
   mode: 'enforce',
@@ -18,6 +18,7 @@ describe('request bodies', () => {
     expect(body.error.code).toBe('credit_card');
     expect(result.localReply!.bodyText).not.toContain('4111');
     expect(result.downstream.headers?.find(([k]) => k === ':status')?.[1]).toBe('403');
+    expect(result.downstream.header('content-type')).toBe('application/json');
     // The local reply went through the filter's own response callbacks unchanged.
     expect(JSON.parse(result.downstream.bodyText)).toEqual(body);
   });
@@ -74,5 +75,23 @@ describe('request bodies', () => {
     const req = chatRequest(`card ${SAMPLES.card}`);
     const { result } = chat(envoy, req, undefined, { chunkSize: 7 });
     expect(result.localReply?.status).toBe(403);
+  });
+
+  it('decides at the trailers when the request ends with trailers instead of end_of_stream', async () => {
+    const envoy = await meshward(ENFORCE);
+    const s = envoy.newStream();
+    const body = chatRequest(`mail ${SAMPLES.email}`);
+    s.requestHeaders(requestHeaders('/v1/chat/completions', body), false);
+    s.requestBody(body.slice(0, 30), false);
+    s.requestBody(body.slice(30), false);
+    s.requestTrailers([['x-checksum', 'abc']]);
+    expect(s.upstream.endStream).toBe(true);
+    expect(JSON.parse(s.upstream.bodyText).messages[1].content).toBe('mail [EMAIL]');
+    const blocked = envoy.newStream();
+    const card = chatRequest(`card ${SAMPLES.card}`);
+    blocked.requestHeaders(requestHeaders('/v1/chat/completions', card), false);
+    blocked.requestBody(card, false);
+    blocked.requestTrailers([['x-checksum', 'abc']]);
+    expect(blocked.localReply?.status).toBe(403);
   });
 });

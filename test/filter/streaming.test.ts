@@ -165,4 +165,33 @@ describe('streamed responses (SSE)', () => {
     expect(streamedText(s.downstream.bodyText.split('\n\n').slice(1).join('\n\n'))).toBe('fine');
     expect(auditLines(envoy).find((l) => l.direction === 'response')!.errors).toContain('malformed_json');
   });
+
+  it('bounds what a stream may hold back: an unterminated PEM block is released at max_body_bytes', async () => {
+    const envoy = await meshward({ ...CONFIG, detectors: { ...CONFIG.detectors, private_key: 'redact' }, max_body_bytes: 4096 });
+    const s = openStream(envoy);
+    let sentUp = 0;
+    const push = (chunk: string): void => {
+      sentUp += Buffer.byteLength(chunk);
+      s.responseBody(chunk, false);
+    };
+    push(sseDelta('-----BEGIN PRIVATE KEY-----\n'));
+    let maxHeld = 0;
+    for (let i = 0; i < 60; i++) {
+      push(sseDelta('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n'));
+      maxHeld = Math.max(maxHeld, sentUp - s.downstream.body.length);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(4096 + 200);
+    // With a 4 KiB limit the filter cannot hold the whole (never-ending) block: most of it went out.
+    expect(s.downstream.body.length).toBeGreaterThan(60 * 60);
+    s.responseBody(SSE_DONE, true);
+    everyEventIsValid(s.downstream.bodyText);
+    expect(auditLines(envoy).find((l) => l.direction === 'response')!.errors).toContain('hold_limit');
+  });
+
+  it('directions limit a detector to requests or responses', async () => {
+    const envoy = await meshward({ detectors: { email: { action: 'redact', directions: ['request'] } } });
+    const s = openStream(envoy);
+    sendChunks(s, [sseDelta(`mail ${SAMPLES.email}`), SSE_DONE]);
+    expect(streamedText(s.downstream.bodyText)).toBe(`mail ${SAMPLES.email}`);
+  });
 });

@@ -36,6 +36,21 @@ export interface EnvoyHostOptions {
   readonly allowOnHeadersStopIteration?: boolean;
   /** PluginConfig fail_open: traffic passes when the VM has failed. Default false (503). */
   readonly failOpen?: boolean;
+  /**
+   * PluginConfig failure_policy (newer Envoy): 'fail_closed' (503, the default), 'fail_open'
+   * (same as failOpen: true) or 'fail_reload': after a runtime error the next stream on that worker
+   * gets a fresh VM (instantiate, vm_start, configure) once `reloadBackoffMs` (default 1000, Envoy's
+   * 1 s base interval) have passed since the failure; before that, and if the reload fails, streams
+   * fail closed.
+   */
+  readonly failurePolicy?: 'fail_closed' | 'fail_open' | 'fail_reload';
+  /** Backoff before a fail_reload VM reload. Default 1000 ms. */
+  readonly reloadBackoffMs?: number;
+  /**
+   * HttpConnectionManager generate_request_id: the connection manager adds an x-request-id (UUID)
+   * to requests without one before any filter runs. Default true, as in Envoy.
+   */
+  readonly generateRequestId?: boolean;
   /** Initial wall-clock time in ns since the epoch. Default: Date.now() at creation. */
   readonly startTimeNanos?: bigint;
   /** Clusters proxy_http_call may target (others are BadArgument). Default none. */
@@ -63,11 +78,13 @@ export interface Worker {
   newStream(options?: StreamOptions): HttpStream;
   /** The root context currently serving new streams. */
   readonly rootContextId: number;
-  /** The VM trapped; later streams follow failOpen. */
+  /** The VM trapped; later streams follow the failure policy. */
   readonly failed: boolean;
   readonly failure: string | undefined;
   /** Current linear memory size of this worker's VM. */
   readonly memoryBytes: number;
+  /** VMs this worker has run (1 + reloads after failures / reconfiguration of a failed VM). */
+  readonly vmGeneration: number;
   /** Streams created on this worker that were not completed. */
   readonly openStreams: readonly HttpStream[];
   /** A copy of guest linear memory [ptr, ptr+length) (for tests of hand-written guests). */
@@ -130,14 +147,34 @@ const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 
 class WorkerImpl implements Worker {
   root!: RootContextState;
-  readonly roots = new Map<number, { root: RootContextState; streams: Set<HttpStream>; retiring: boolean }>();
+  roots = new Map<number, { root: RootContextState; streams: Set<HttpStream>; retiring: boolean }>();
   private readonly streams = new Set<HttpStream>();
+  vmGeneration = 1;
+  failedAtNs: bigint | undefined;
 
   constructor(
     readonly index: number,
-    readonly vm: WasmVm,
+    public vm: WasmVm,
     private readonly host: Host,
   ) {}
+
+  /** Switches to a fresh VM started with `configuration` (cpp-host recreates a failed local VM). */
+  replaceVm(configuration: Uint8Array): boolean {
+    let vm: WasmVm;
+    try {
+      vm = this.host.newVm(this.index);
+    } catch {
+      return false;
+    }
+    const started = this.host.startPlugin(vm, configuration);
+    if (!started.root) return false;
+    this.vm = vm;
+    this.vmGeneration++;
+    this.failedAtNs = undefined;
+    this.root = started.root;
+    this.roots = new Map([[started.root.id, { root: started.root, streams: new Set(), retiring: false }]]);
+    return true;
+  }
 
   get rootContextId(): number {
     return this.root.id;
@@ -162,6 +199,7 @@ class WorkerImpl implements Worker {
   }
 
   newStream(options: StreamOptions = {}): HttpStream {
+    this.host.maybeReload(this);
     const id = this.vm.allocContextId();
     const root = this.root;
     const props = new Map(this.host.hostProperties);
@@ -208,8 +246,9 @@ class Host implements EnvoyHost {
     this.hostProperties = propertyTree(options.properties);
     this.policy = {
       allowOnHeadersStopIteration: options.allowOnHeadersStopIteration ?? false,
-      failOpen: options.failOpen ?? false,
+      failOpen: (options.failOpen ?? false) || options.failurePolicy === 'fail_open',
       bufferLimitBytes: options.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT,
+      generateRequestId: options.generateRequestId ?? true,
     };
     this.currentConfig = toBytes(options.pluginConfig ?? '');
   }
@@ -268,6 +307,19 @@ class Host implements EnvoyHost {
       throw new EmulatorError('PLUGIN_START_FAILED', `Failed to initialize Wasm code: ${vm.failure ?? 'start-up trapped'}`);
     }
     return vm;
+  }
+
+  /** FAIL_RELOAD: a failed worker VM is replaced on the next stream after the backoff. */
+  maybeReload(worker: WorkerImpl): void {
+    if (!worker.vm.failed || this.options.failurePolicy !== 'fail_reload') return;
+    worker.failedAtNs ??= this.clock;
+    const backoff = BigInt(Math.round((this.options.reloadBackoffMs ?? 1000) * 1e6));
+    if (this.clock - worker.failedAtNs < backoff) return;
+    if (worker.replaceVm(this.currentConfig)) {
+      this.envoyLog(LogLevel.Info, `wasm: reloaded the VM of worker ${worker.index} after a runtime error`, worker.index);
+    } else {
+      worker.failedAtNs = this.clock;
+    }
   }
 
   /** WasmBase::start + configure on `vm`; returns the root or an error. */
@@ -347,6 +399,13 @@ class Host implements EnvoyHost {
     }
     this.currentConfig = configuration;
     for (const worker of this.workerList) {
+      if (worker.vm.failed) {
+        // cpp-host dropped the failed thread-local VM: the new plugin gets a fresh one.
+        if (!worker.replaceVm(configuration)) {
+          this.envoyLog(LogLevel.Critical, `wasm: Failed to start a new VM for worker ${worker.index}`);
+        }
+        continue;
+      }
       const started = this.startPlugin(worker.vm, configuration);
       if (!started.root) {
         this.envoyLog(LogLevel.Critical, `wasm: Failed to configure thread-local Wasm plugin on worker ${worker.index}: ${started.error}`);
@@ -513,6 +572,9 @@ export async function createEnvoyHost(options: EnvoyHostOptions): Promise<EnvoyH
   }
   if (options.bufferLimitBytes !== undefined && (!Number.isInteger(options.bufferLimitBytes) || options.bufferLimitBytes < 0)) {
     throw new EmulatorError('INVALID_OPTION', `bufferLimitBytes: must be an integer >= 0, got ${String(options.bufferLimitBytes)}`);
+  }
+  if (options.failurePolicy !== undefined && !['fail_closed', 'fail_open', 'fail_reload'].includes(options.failurePolicy)) {
+    throw new EmulatorError('INVALID_OPTION', `failurePolicy: must be fail_closed, fail_open or fail_reload, got ${String(options.failurePolicy)}`);
   }
   if (options.logLevel !== undefined && !LOG_LEVEL_NAMES.includes(options.logLevel)) {
     throw new EmulatorError('INVALID_OPTION', `logLevel: must be one of ${LOG_LEVEL_NAMES.join(', ')}, got ${String(options.logLevel)}`);

@@ -380,3 +380,110 @@ describe('close_stream, VM failure, teardown', () => {
     expect(list(envoy, 0)).toEqual([1, 2, 3]);
   });
 });
+
+describe('concurrency, trailers, gRPC', () => {
+  it('keeps interleaved streams apart (own buffers, own header maps) on one worker and across workers', async () => {
+    const wasm = await watGuest({
+      callbacks: {
+        proxy_on_request_body: `
+          ;; at end of stream (whole buffered body visible) upper-case the first byte
+          (if (result i32) (local.get $eos)
+            (then
+              (drop (call $proxy_get_buffer_bytes (i32.const 0) (i32.const 0) (i32.const 1) (i32.const ${OUT}) (i32.const ${OUT + 4})))
+              (i32.store8 (i32.const 1300) (i32.sub (i32.load8_u (i32.load (i32.const ${OUT}))) (i32.const 32)))
+              (drop (call $proxy_set_buffer_bytes (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 1300) (i32.const 1)))
+              (i32.const 0))
+            (else (i32.const 1)))`,
+      },
+    });
+    const envoy = await createEnvoyHost({ wasm, workers: 2 });
+    const a = envoy.worker(0).newStream();
+    const b = envoy.worker(0).newStream();
+    const c = envoy.worker(1).newStream();
+    for (const s of [a, b, c]) s.requestHeaders(REQ, false);
+    a.requestBody('alpha', false);
+    b.requestBody('bravo', false);
+    c.requestBody('charlie', false);
+    b.requestBody('-b', true);
+    a.requestBody('-a', true);
+    c.requestBody('-c', true);
+    expect([a.upstream.bodyText, b.upstream.bodyText, c.upstream.bodyText]).toEqual(['Alpha-a', 'Bravo-b', 'Charlie-c']);
+  });
+
+  it('holds trailers during a StopAll and runs the trailers callback after continue; response trailers reach the client', async () => {
+    const wasm = await watGuest({
+      callbacks: {
+        proxy_on_configure: '(drop (call $proxy_set_tick_period_milliseconds (i32.const 1))) (i32.const 1)',
+        proxy_on_request_headers: '(i32.const 1)',
+        proxy_on_request_trailers: `${inc(0)} ${store(1, '(local.get $n)')} (i32.const 0)`,
+        proxy_on_response_trailers: `${inc(2)} (i32.const 0)`,
+        proxy_on_tick: '(drop (call $proxy_set_effective_context (i32.const 2))) (drop (call $proxy_continue_stream (i32.const 0)))',
+      },
+    });
+    const envoy = await createEnvoyHost({ wasm });
+    const s = envoy.newStream();
+    s.requestHeaders(REQ, false);
+    s.requestBody('data', false);
+    s.requestTrailers([['x-checksum', 'abc']]);
+    expect(slots(envoy, 0)).toEqual([0]);
+    envoy.advanceTime(1);
+    expect(slots(envoy, 0, 1)).toEqual([1, 1]);
+    expect(s.upstream.bodyText).toBe('data');
+    expect(s.upstream.trailers).toEqual([['x-checksum', 'abc']]);
+    s.responseHeaders([[':status', '200']], false);
+    s.responseBody('ok', false);
+    s.responseTrailers([['grpc-status', '0']]);
+    expect(slots(envoy, 2)).toEqual([1]);
+    expect(s.downstream.trailers).toEqual([['grpc-status', '0']]);
+    expect(s.state).toBe('completed');
+  });
+
+  it('answers a gRPC request with a trailers-only local reply (grpc-status from the call or mapped from HTTP)', async () => {
+    const s = new WatStrings();
+    const wasm = await watGuest({
+      callbacks: {
+        proxy_on_request_headers: `(drop (call $proxy_send_local_response (i32.const 403) ${s.ref('denied')} ${s.ref('no access')} ${s.ref('')} (i32.const -1))) (i32.const 0)`,
+      },
+      data: s.data,
+    });
+    const envoy = await createEnvoyHost({ wasm });
+    const st = envoy.newStream();
+    st.requestHeaders([...REQ, ['content-type', 'application/grpc']], false);
+    expect(st.downstream.header(':status')).toBe('200');
+    expect(st.downstream.header('grpc-status')).toBe('7');
+    expect(st.downstream.header('grpc-message')).toBe('no%20access');
+    expect(st.downstream.body.length).toBe(0);
+    expect(st.downstream.endStream).toBe(true);
+  });
+});
+
+describe('buffered body outside callbacks, content-length', () => {
+  it('exposes the buffered body to onTick through set_effective_context while the filter is buffering', async () => {
+    const s = new WatStrings();
+    const wasm = await watGuest({
+      callbacks: {
+        proxy_on_configure: '(drop (call $proxy_set_tick_period_milliseconds (i32.const 1))) (i32.const 1)',
+        proxy_on_request_body: '(i32.const 1)',
+        proxy_on_tick: `
+          (drop (call $proxy_set_effective_context (i32.const 2)))
+          ${store(0, `(call $proxy_get_buffer_status (i32.const 0) (i32.const ${OUT}) (i32.const ${OUT + 4}))`)}
+          ${store(1, `(i32.load (i32.const ${OUT}))`)}
+          ${store(2, `(call $proxy_set_buffer_bytes (i32.const 0) (i32.const 0) (i32.load (i32.const ${OUT})) ${s.ref('checked')})`)}
+          (drop (call $proxy_continue_stream (i32.const 0)))`,
+      },
+      data: s.data,
+    });
+    const envoy = await createEnvoyHost({ wasm });
+    const st = envoy.newStream();
+    st.requestHeaders([...REQ, ['content-length', '12']], false);
+    st.requestBody('original', false);
+    st.requestBody('body', true);
+    expect(st.state).toBe('stalled');
+    envoy.advanceTime(1);
+    expect(slots(envoy, 0, 1, 2)).toEqual([0, 12, 0]);
+    expect(st.upstream.bodyText).toBe('checked');
+    expect(st.upstream.endStream).toBe(true);
+    // Envoy leaves content-length alone: the plugin had to fix it in its headers callback.
+    expect(st.upstream.contentLengthMatches).toBe(false);
+  });
+});

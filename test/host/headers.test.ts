@@ -60,7 +60,7 @@ describe('header maps', () => {
       },
       data: s.data,
     });
-    const envoy = await createEnvoyHost({ wasm });
+    const envoy = await createEnvoyHost({ wasm, generateRequestId: false });
     const stream = envoy.newStream();
     stream.requestHeaders(REQ, true);
     const mem = memOf(envoy);
@@ -118,7 +118,7 @@ describe('header maps', () => {
       },
       data: s.data,
     });
-    const envoy = await createEnvoyHost({ wasm });
+    const envoy = await createEnvoyHost({ wasm, generateRequestId: false });
     const stream = envoy.newStream();
     expect(stream.requestHeaders(REQ, true)).toBe(4);
     expect(stream.upstream.headers).toBeNull();
@@ -154,6 +154,29 @@ describe('header maps', () => {
     const mem = memOf(envoy);
     expect([0, 1, 2, 3, 4, 5].map((n) => slot(mem, n))).toEqual([0, 0, 2, 1, 2, 1]);
     expect(new TextDecoder().decode(outValue(mem).bytes)).toBe('/v1/chat');
+  });
+
+  it('sees the x-request-id the connection manager adds when the client sent none (kept when present)', async () => {
+    const s = new WatStrings();
+    const wasm = await watGuest({
+      callbacks: {
+        proxy_on_request_headers: `${store(0, `(call $proxy_get_header_map_value (i32.const 0) ${s.ref('x-request-id')} (i32.const ${OUT}) (i32.const ${OUT + 4}))`)} (i32.const 0)`,
+      },
+      data: s.data,
+    });
+    const envoy = await createEnvoyHost({ wasm });
+    const a = envoy.newStream();
+    a.requestHeaders(REQ, true);
+    expect(slot(memOf(envoy), 0)).toBe(0);
+    const generated = new TextDecoder().decode(outValue(memOf(envoy)).bytes);
+    expect(generated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.upstream.header('x-request-id')).toBe(generated);
+    const b = envoy.newStream();
+    b.requestHeaders([...REQ, ['x-request-id', 'client-id']], true);
+    expect(new TextDecoder().decode(outValue(memOf(envoy)).bytes)).toBe('client-id');
+    const off = await createEnvoyHost({ wasm, generateRequestId: false });
+    off.newStream().requestHeaders(REQ, true);
+    expect(slot(memOf(off), 0)).toBe(1);
   });
 
   it('replaces the whole map with set_header_map_pairs and lets the last body callback add trailers', async () => {

@@ -60,6 +60,12 @@ export interface ReceivedMessage {
   readonly reset: boolean;
   /** First value of a header (lower-case name) or undefined. */
   header(name: string): string | undefined;
+  /**
+   * Whether a content-length header (if any) matches the body actually forwarded: Envoy does not
+   * fix content-length when a filter changes the body. Undefined when there is no content-length
+   * or the message has not ended.
+   */
+  readonly contentLengthMatches: boolean | undefined;
 }
 
 export interface LocalReply {
@@ -96,18 +102,33 @@ class Sink {
   endStream = false;
   reset = false;
 
+  /** A read-only view; body and bodyText are computed when first read. */
   snapshot(): ReceivedMessage {
-    const body = concatBytes(this.chunks);
     const headers = this.headers;
+    const chunks = [...this.chunks];
+    const endStream = this.endStream;
+    let body: Uint8Array | undefined;
+    let text: string | undefined;
     return {
       headers,
-      body,
-      bodyText: utf8(body),
-      chunks: [...this.chunks],
+      get body() {
+        body ??= concatBytes(chunks);
+        return body;
+      },
+      get bodyText() {
+        text ??= utf8(this.body);
+        return text;
+      },
+      chunks,
       trailers: this.trailers,
       endStream: this.endStream,
       reset: this.reset,
       header: (name: string) => headers?.find(([k]) => k === name.toLowerCase())?.[1],
+      get contentLengthMatches() {
+        const declared = headers?.find(([k]) => k === 'content-length')?.[1];
+        if (declared === undefined || !endStream) return undefined;
+        return Number(declared) === this.body.length;
+      },
     };
   }
 }
@@ -154,6 +175,8 @@ export interface StreamPolicy {
   readonly allowOnHeadersStopIteration: boolean;
   readonly failOpen: boolean;
   readonly bufferLimitBytes: number;
+  /** HttpConnectionManager generate_request_id (default true): add x-request-id when absent. */
+  readonly generateRequestId: boolean;
 }
 
 let nextConnectionId = 1;
@@ -242,7 +265,10 @@ export class HttpStream implements HostContext {
   requestHeaders(pairs: readonly HeaderPair[], endOfStream: boolean): number {
     this.expect(!this.request.headersReceived, 'request headers were already sent');
     this.expect(!this.completedFlag, 'the stream is complete');
-    return this.onHeaders(this.request, pairs, endOfStream);
+    // The connection manager runs before any HTTP filter: it adds x-request-id when missing.
+    const hasId = pairs.some(([k]) => k.toLowerCase() === 'x-request-id');
+    const headers = this.policy.generateRequestId && !hasId ? [...pairs, ['x-request-id', crypto.randomUUID()] as const] : pairs;
+    return this.onHeaders(this.request, headers, endOfStream);
   }
 
   requestBody(chunk: BytesInput, endOfStream: boolean): number | undefined {
@@ -807,8 +833,10 @@ export class HttpStream implements HostContext {
   buffer(type: number): HostBuffer | null {
     const common = commonBuffer(this.vm, type, null);
     if (common !== undefined) return common;
-    if (type === BufferType.HttpRequestBody) return this.request.bodyBuffer ?? ABSENT_BUFFER;
-    if (type === BufferType.HttpResponseBody) return this.response.bodyBuffer ?? ABSENT_BUFFER;
+    // Outside a body callback Envoy still exposes the buffered body while the filter is buffering
+    // (StopIterationAndBuffer): e.g. from onTick / an HTTP call response via set_effective_context.
+    if (type === BufferType.HttpRequestBody) return this.request.bodyBuffer ?? (this.request.buffering ? this.request.held : ABSENT_BUFFER);
+    if (type === BufferType.HttpResponseBody) return this.response.bodyBuffer ?? (this.response.buffering ? this.response.held : ABSENT_BUFFER);
     return null;
   }
 

@@ -19,7 +19,9 @@
  *   guest's warn+ log lines, `error.logs` has all of them.
  * Options (defaults): pluginConfig '', vmConfig '', rootId '', vmId '', pluginName 'meshward',
  * workers 1, logLevel 'info', bufferLimitBytes 1 MiB, allowOnHeadersStopIteration false,
- * failOpen false, startTimeNanos now, clusters [], properties {}, envs {}, foreignFunctions {}.
+ * failOpen false (or failurePolicy 'fail_closed' | 'fail_open' | 'fail_reload'), reloadBackoffMs
+ * 1000, generateRequestId true, startTimeNanos now, clusters [], properties {}, envs {},
+ * foreignFunctions {}. Bad options reject with INVALID_OPTION naming the option.
  *
  * ## Streams
  * ```ts
@@ -35,6 +37,9 @@
  * runExchange(s, { headers, body, chunkSize: 64 }, { headers: [[':status','200']], body: '...', chunkSize: 16 });
  * ```
  * Each driver call returns the status Envoy acted on (after its conversions). Envoy rules modelled:
+ * - The connection manager adds `x-request-id` (a UUID) to requests without one before the plugin
+ *   sees them (generate_request_id, default on; `generateRequestId: false` turns it off). Other
+ *   connection-manager header mutations (x-forwarded-*, edge request-id override) are not modelled.
  * - Headers: 1 (StopIteration) becomes StopAllIterationAndWatermark unless
  *   allowOnHeadersStopIteration; the body is then held and body callbacks do NOT run until
  *   proxy_continue_stream, which calls the body callback once with everything held.
@@ -51,8 +56,13 @@
  *   The last body callback (end_of_stream) may add trailers.
  * - Buffers: set_buffer_bytes(start 0, length n) drains n bytes then prepends; start >= size
  *   appends; else BadArgument. get past the end is Ok and empty; empty values return ptr 0, size 0.
- *   Outside a body callback the body reads empty and writes are BadArgument. Plugin configuration
- *   is readable only in proxy_on_configure (else NotFound); VM configuration anytime.
+ *   Outside a body callback the body reads empty and writes are BadArgument — except while the
+ *   plugin is buffering (last body status StopIterationAndBuffer): then the whole buffered body is
+ *   readable/writable from other callbacks through set_effective_context (e.g. onTick, an HTTP
+ *   call response) until continue. Plugin configuration is readable only in proxy_on_configure
+ *   (else NotFound); VM configuration anytime.
+ * - Envoy never fixes content-length after a body change: `s.upstream.contentLengthMatches` /
+ *   `s.downstream.contentLengthMatches` tell whether the forwarded content-length still fits.
  * - send_local_response: from a request callback the reply goes through this plugin's
  *   on_response_headers/on_response_body; from a response callback it goes out directly if the
  *   client got no headers yet, else the stream is reset; from a root context nothing happens
@@ -62,8 +72,10 @@
  * - close_stream resets the stream ('wasm_close_stream').
  * - A trap fails the VM: the stream (and every later stream on that worker) gets 503 with details
  *   'wasm_fail_stream' without further plugin callbacks, or passes untouched with failOpen.
- *   on_log/on_done/on_delete are skipped on a failed VM. (Envoy's FAIL_RELOAD policy is not
- *   modelled: the worker stays failed.)
+ *   on_log/on_done/on_delete are skipped on a failed VM. `failurePolicy: 'fail_reload'` gives the
+ *   worker a fresh VM on the next stream after `reloadBackoffMs` (default 1000); a config change
+ *   always starts a fresh VM for a failed worker (cpp-host drops failed thread-local VMs).
+ *   `worker.vmGeneration` counts the VMs a worker has run.
  *
  * ## Properties (get_property / set_property)
  * Paths are NUL-joined segments. Served: plugin_name, plugin_root_id, plugin_vm_id; request.*

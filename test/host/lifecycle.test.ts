@@ -293,3 +293,58 @@ describe('HTTP callouts', () => {
     expect([6, 8, 9].map((n) => slot(mem, n))).toEqual([0, 0, 11]);
   });
 });
+
+describe('failure policies', () => {
+  const trapOnBody = (): Promise<Uint8Array> =>
+    watGuest({
+      callbacks: {
+        proxy_on_request_body: 'unreachable',
+        proxy_on_configure: `${push(0, '(i32.const 1)')} (i32.const 1)`,
+      },
+    });
+
+  it('fail_reload: after the backoff the next stream gets a fresh VM (instantiate, vm_start, configure)', async () => {
+    const envoy = await createEnvoyHost({ wasm: await trapOnBody(), failurePolicy: 'fail_reload', reloadBackoffMs: 1000 });
+    const s1 = envoy.newStream();
+    s1.requestHeaders(REQ, false);
+    s1.requestBody('x', true);
+    expect(envoy.worker(0).failed).toBe(true);
+    expect(s1.downstream.header(':status')).toBe('503');
+    const s2 = envoy.newStream(); // within the backoff: still failed, fail closed
+    s2.requestHeaders(REQ, true);
+    expect(s2.downstream.header(':status')).toBe('503');
+    envoy.advanceTime(1000);
+    const s3 = envoy.newStream();
+    expect(envoy.worker(0).failed).toBe(false);
+    expect(envoy.worker(0).vmGeneration).toBe(2);
+    s3.requestHeaders(REQ, true);
+    expect(s3.upstream.endStream).toBe(true);
+    const mem = envoy.worker(0).readGuestMemory.bind(envoy.worker(0));
+    expect(list(mem, 0)).toEqual([1]); // the fresh VM's memory: configured once
+  });
+
+  it('fail_closed keeps the worker failed; a config change starts a fresh VM for it', async () => {
+    const envoy = await createEnvoyHost({ wasm: await trapOnBody() });
+    const s1 = envoy.newStream();
+    s1.requestHeaders(REQ, false);
+    s1.requestBody('x', true);
+    envoy.advanceTime(60_000);
+    const s2 = envoy.newStream();
+    s2.requestHeaders(REQ, true);
+    expect(s2.downstream.header(':status')).toBe('503');
+    expect(envoy.reconfigure('new')).toEqual({ accepted: true });
+    expect(envoy.worker(0).failed).toBe(false);
+    expect(envoy.worker(0).vmGeneration).toBe(2);
+    const s3 = envoy.newStream();
+    s3.requestHeaders(REQ, true);
+    expect(s3.upstream.endStream).toBe(true);
+  });
+
+  it('rejects unknown failure policies and bad options by name', async () => {
+    const wasm = await watGuest({});
+    await expect(createEnvoyHost({ wasm, failurePolicy: 'retry' as never })).rejects.toThrow(/failurePolicy/);
+    await expect(createEnvoyHost({ wasm, workers: 0 })).rejects.toThrow(/workers/);
+    await expect(createEnvoyHost({ wasm, bufferLimitBytes: -1 })).rejects.toThrow(/bufferLimitBytes/);
+    await expect(createEnvoyHost({ wasm, logLevel: 'loud' as never })).rejects.toThrow(/logLevel/);
+  });
+});

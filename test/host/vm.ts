@@ -18,7 +18,7 @@ import {
   WasmResult,
   type WasmResultCode,
 } from './abi-types.js';
-import { EMPTY_BYTES, concatBytes, utf8 } from './bytes.js';
+import { EMPTY_BYTES, concatBytes, encodeUtf8, utf8 } from './bytes.js';
 import type { HostContext } from './context.js';
 import { EmulatorError } from './errors.js';
 import { decodePairs, encodePairs, type HeaderPair } from './pairs.js';
@@ -316,8 +316,10 @@ export class WasmVm {
   }
 
   readString(ptr: number, size: number): string | null {
-    const b = this.read(ptr, size);
-    return b === null ? null : utf8(b);
+    ptr >>>= 0;
+    size >>>= 0;
+    if (!this.inBounds(ptr, size)) return null;
+    return size === 0 ? '' : utf8(new Uint8Array(this.memory.buffer, ptr, size));
   }
 
   setU32(ptr: number, value: number): boolean {
@@ -424,7 +426,7 @@ export class WasmVm {
         const code = call?.statusCode ?? 0;
         const message = call?.statusMessage ?? '';
         if (!vm.setU32(codeOut, code)) return R.InvalidMemoryAccess;
-        return vm.copyToPointerSize(new TextEncoder().encode(message), ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
+        return vm.copyToPointerSize(encodeUtf8(message), ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
       },
       proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
         const path = vm.readString(pathPtr, pathSize);
@@ -542,7 +544,7 @@ export class WasmVm {
         if (!map) return context.accessLogPhase ? R.NotFound : R.BadArgument;
         const value = map.get(key);
         if (value === undefined) return R.NotFound;
-        return vm.copyToPointerSize(new TextEncoder().encode(value), ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
+        return vm.copyToPointerSize(encodeUtf8(value), ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
       },
       proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
         if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
@@ -836,14 +838,14 @@ export class WasmVm {
       sock_shutdown: () => E.Notsup,
       environ_sizes_get(countPtr: number, sizePtr: number): number {
         const entries = Object.entries(vm.env.envs);
-        const size = entries.reduce((n, [k, v]) => n + new TextEncoder().encode(`${k}=${v}`).length + 1, 0);
+        const size = entries.reduce((n, [k, v]) => n + encodeUtf8(`${k}=${v}`).length + 1, 0);
         return vm.setU32(countPtr, entries.length) && vm.setU32(sizePtr, size) ? E.Success : E.Fault;
       },
       environ_get(arrayPtr: number, bufPtr: number): number {
         let a = arrayPtr >>> 0;
         let b = bufPtr >>> 0;
         for (const [k, v] of Object.entries(vm.env.envs)) {
-          const data = new TextEncoder().encode(`${k}=${v}\0`);
+          const data = encodeUtf8(`${k}=${v}\0`);
           if (!vm.setU32(a, b)) return E.Fault;
           if (!vm.inBounds(b, data.length)) return E.Fault;
           new Uint8Array(vm.memory.buffer, b, data.length).set(data);

@@ -4,9 +4,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import type { CandidateValidator, Store } from '../store/store.js';
+import { StoreError } from '../store/store-error.js';
 import type { FleetView } from '../xds/fleet-view.js';
 import type { ApiContext } from './api-context.js';
 import { createApiMetrics } from './api-metrics.js';
+import { createFleetMetrics, type PublishReport } from './fleet-metrics.js';
 import { verifyApiToken } from './api-token.js';
 import { createModelValidator } from './model-bridge.js';
 import { createDlpConfigCheck, loadFilterConfigSchema } from './dlp-config-check.js';
@@ -27,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route the API registered, with its access level (for tests, docs and audits of the API itself). */
     meshwardRoutes: readonly RouteAccess[];
+    /** Hooks for metrics the API exports on behalf of others (see fleet-metrics.ts). */
+    meshwardMetrics: { recordPublish(result: PublishReport, seconds: number): void };
   }
 }
 
@@ -93,13 +97,21 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
     store,
     now,
     trustDomain,
-    validate: extra === undefined ? modelValidator : (c, ch) => (modelValidator(c, ch), extra(c, ch)),
+    validate: extra === undefined ? modelValidator : (c, ch) => (modelValidator(c, ch), runExtraValidator(extra, c, ch)),
     metrics,
     ca: options.ca,
     fleet: options.fleet,
     dlp: options.dlp,
     dlpConfigCheck: dlpSchema === undefined ? undefined : createDlpConfigCheck(dlpSchema),
   };
+
+  // xDS metrics from the fleet view (connected nodes, ACK/NACK, commit→ACK latency); pushes are
+  // reported by whoever runs the publisher through `app.meshwardMetrics.recordPublish`.
+  const fleetMetrics = options.fleet === undefined ? undefined : createFleetMetrics({ registry: metrics.registry, fleet: options.fleet, store });
+  app.decorate('meshwardMetrics', {
+    recordPublish: (result: PublishReport, seconds: number) => fleetMetrics?.recordPublish(result, seconds),
+  });
+  app.addHook('onClose', async () => fleetMetrics?.close());
 
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON bodies: text/plain would otherwise reach handlers as a string.
@@ -234,6 +246,37 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   await app.register(meshwardApi, options);
   return app;
+}
+
+/**
+ * Runs the caller's candidate check (e.g. translation into Envoy resources). A typed refusal — an
+ * error with a string `code`, like XdsError or ModelValidationError — becomes a 400 naming the
+ * reason; anything else is a bug and stays a 500.
+ */
+function runExtraValidator(extra: CandidateValidator, candidate: Parameters<CandidateValidator>[0], changed: Parameters<CandidateValidator>[1]): void {
+  try {
+    extra(candidate, changed);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && err instanceof Error) {
+      throw new StoreError('INVALID', `the proxies' configuration cannot be built from this change: ${err.message}`, {
+        issues: [{ field: '', reason: err.message }],
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Swaps the API's TLS material without a restart (new connections use it; open ones keep theirs).
+ * Wire it to the mesh CA's serving certificate: `serving.onChange((m) => updateApiTls(app, {...}))`.
+ */
+export function updateApiTls(app: FastifyInstance, tls: ApiTlsOptions): void {
+  const server = app.server as unknown as { setSecureContext?: (options: object) => void };
+  if (typeof server.setSecureContext !== 'function') throw new Error('the API is not served over TLS');
+  server.setSecureContext({ key: tls.key, cert: tls.cert, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) });
 }
 
 function clientIdentityOf(socket: TLSSocket): string | undefined {

@@ -28,6 +28,8 @@ export interface StoredAuthority {
   readonly createdAt: string;
   /** Monotonic number of the last CRL this authority signed (RFC 5280 cRLNumber). */
   readonly crlNumber: number;
+  /** The last CRL it signed (re-published after a restart while still fresh). */
+  readonly crlPem?: string;
 }
 
 /** A CA rotation in progress (see certificate-authority.ts for the phases). */

@@ -142,6 +142,8 @@ export interface CertificateAuthority {
   promoteIncoming(): Promise<void>;
   retireOutgoing(): Promise<void>;
   setRotation(rotation: StoredRotation | undefined): Promise<void>;
+  /** Forgets register records that expired before `beforeMs` (they can no longer be used or listed on a CRL). */
+  pruneRecords(beforeMs: number): Promise<number>;
   /** Re-signs the CRLs now and publishes a new bundle version. */
   refreshBundle(): Promise<TrustBundle>;
   onBundleChanged(listener: (bundle: TrustBundle) => void): () => void;
@@ -172,6 +174,21 @@ function checkDuration(value: unknown, field: string, min: number): number {
     throw new CaError('INVALID_ARGUMENT', `${field}: must be a number of milliseconds >= ${min}`);
   }
   return value;
+}
+
+/** A stored CRL can be re-published when it lists exactly `revoked` and is less than half-way to nextUpdate. */
+function crlStillMatches(crlPem: string, revoked: readonly IssuedCertificateRecord[], nowMs: number): boolean {
+  try {
+    const crl = new x509.X509Crl(crlPem);
+    const next = crl.nextUpdate?.getTime();
+    if (next === undefined) return false;
+    const issued = crl.thisUpdate.getTime() + BACKDATE_MS;
+    if (nowMs < issued || nowMs > issued + (next - issued) / 2) return false;
+    const listed = new Set(crl.entries.map((e) => e.serialNumber.toLowerCase()));
+    return listed.size === revoked.length && revoked.every((r) => listed.has(r.serialNumber));
+  } catch {
+    return false;
+  }
 }
 
 function fingerprintOf(pem: string): string {
@@ -252,15 +269,27 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     return slot;
   };
 
-  /** Re-signs all CRLs, bumps the version, persists, publishes. Call inside `serialised`. */
-  const rebuildBundle = async (): Promise<TrustBundle> => {
+  /**
+   * Re-signs all CRLs, bumps the version, persists, publishes. Call inside `serialised`.
+   * With `reuseFresh` (start-up), a stored CRL that lists exactly the currently revoked serials and
+   * is younger than half its validity is kept, and when every CRL is kept the bundle keeps its
+   * version: a restart pushes nothing new.
+   */
+  const rebuildBundle = async (reuseFresh = false): Promise<TrustBundle> => {
     const now = clock.now();
     const crls: string[] = [];
+    let changed = !reuseFresh;
     for (const s of slots) {
       const revoked = await certificates.listRevoked(s.authority.info.id, now - BACKDATE_MS);
+      if (reuseFresh && s.stored.crlPem !== undefined && crlStillMatches(s.stored.crlPem, revoked, now)) {
+        crls.push(s.stored.crlPem);
+        continue;
+      }
+      changed = true;
       const crlNumber = s.stored.crlNumber + 1;
-      crls.push(await buildCrl(s.authority, revoked, crlNumber, now, crlValidityMs));
-      s.stored = { ...s.stored, crlNumber };
+      const crlPem = await buildCrl(s.authority, revoked, crlNumber, now, crlValidityMs);
+      crls.push(crlPem);
+      s.stored = { ...s.stored, crlNumber, crlPem };
     }
     const roots: string[] = [];
     const seen = new Set<string>();
@@ -271,8 +300,10 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
         roots.push(s.authority.rootPem);
       }
     }
-    bundleVersion += 1;
-    await persist();
+    if (changed || current === undefined) {
+      if (changed) bundleVersion += 1;
+      await persist();
+    }
     current = Object.freeze({
       trustDomain,
       version: String(bundleVersion),
@@ -298,7 +329,7 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     crlTimer = clock.setTimer(async () => {
       crlTimer = undefined;
       try {
-        await serialised(rebuildBundle);
+        await serialised(() => rebuildBundle());
       } catch (err) {
         log('error', `CRL refresh failed: ${(err as Error).message}`);
       }
@@ -340,7 +371,7 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
     sortSlots();
     activeSlot();
   }
-  await serialised(rebuildBundle);
+  await serialised(() => rebuildBundle(true));
   scheduleCrlRefresh();
 
   // Operator CA files changed since the last start: the mesh CA rotates to them.
@@ -527,7 +558,8 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
       });
     },
 
-    refreshBundle: () => serialised(rebuildBundle),
+    refreshBundle: () => serialised(() => rebuildBundle()),
+    pruneRecords: (before) => certificates.pruneExpired(Math.min(before, clock.now() - BACKDATE_MS)),
 
     onBundleChanged(listener) {
       listeners.add(listener);

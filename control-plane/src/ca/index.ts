@@ -4,14 +4,22 @@
  *
  * Typical wiring:
  * ```ts
+ * const dir = '/var/lib/meshward/ca';
  * const meshCa = await createMeshCa({
  *   trustDomain: 'mesh.local',
- *   store: createFileCaStore({ dir: '/var/lib/meshward/ca' }), // keys 0600; MESHWARD_CA_KEY_PASSPHRASE encrypts them
- *   registry,                                                 // prom-client
+ *   store: createFileCaStore({ dir }),          // keys 0600; MESHWARD_CA_KEY_PASSPHRASE encrypts them
+ *   certificates: await createFileIssuedCertificateStore(dir),
+ *   joinTokenStore: await createFileJoinTokenStore(dir),
+ *   registry,                                   // prom-client
  * });
+ * const serving = await meshCa.servingCertificate({ dnsNames: ['meshward.example'] });
+ * const creds = createXdsServerCredentials({ mode: 'tls', ...serving.current(), clientCertificates: 'optional' });
+ * serving.onChange((m) => creds.update(m));
  * const secrets = createSecretsProvider(meshCa);
  * const xds = createXdsServer({ cache, authenticate: createStreamAuthenticator(meshCa), authorizeNode: createNodeAuthorizer(), secrets });
  * secrets.connect((id) => xds.notifySecretsChanged(id));
+ * trackStreamActivity(meshCa, xds.fleet);
+ * await xds.listen({ port: 18000, credentials: creds.credentials });
  * const { token } = await meshCa.issueJoinToken('spiffe://mesh.local/ns/prod/sa/model-a'); // hand to the workload
  * ```
  */
@@ -34,6 +42,7 @@ export {
   type CertificatePage,
 } from './issued-certificate-store.js';
 export { createMemoryJoinTokenStore, type JoinTokenStore, type JoinTokenRecord } from './join-token-store.js';
+export { createFileIssuedCertificateStore, createFileJoinTokenStore, type FileRecordStore } from './file-record-stores.js';
 export { JOIN_TOKEN_PREFIX, hashJoinToken, type IssuedJoinToken, type JoinTokens } from './join-tokens.js';
 export {
   createCertificateAuthority,
@@ -60,6 +69,7 @@ export {
   joinTokenFromMetadata,
   JOIN_TOKEN_METADATA_KEY,
   type StreamAuthenticatorOptions,
+  type NodeAuthorizerOptions,
 } from './stream-authenticator.js';
 export {
   createSecretsProvider,
@@ -69,3 +79,4 @@ export {
   TRUST_BUNDLE_SECRET,
   type SecretsProvider,
 } from './secrets-provider.js';
+export { trackStreamActivity, type StreamActivityOptions } from './stream-activity.js';

@@ -44,6 +44,8 @@ export interface JoinTokens {
   revokeAllFor(spiffeId: string): Promise<number>;
   list(filter?: { readonly spiffeId?: string }): Promise<readonly JoinTokenRecord[]>;
   get(tokenId: string): Promise<JoinTokenRecord | undefined>;
+  /** Forgets tokens that expired before `beforeMs`. */
+  pruneExpired(beforeMs: number): Promise<number>;
 }
 
 export function hashJoinToken(token: string): string {
@@ -119,5 +121,6 @@ export function createJoinTokens(options: JoinTokensOptions): JoinTokens {
 
     list: (filter) => store.list(filter),
     get: (tokenId) => store.get(tokenId),
+    pruneExpired: (before) => store.pruneExpired(before),
   };
 }

@@ -65,6 +65,11 @@ export interface MeshCaOptions {
   readonly crlValidityMs?: number;
   readonly joinTokenDefaultTtlMs?: number;
   readonly joinTokenMaxTtlMs?: number;
+  /**
+   * How long expired certificates and join tokens stay listed before housekeeping (every 6 h)
+   * forgets them. Defaults to 7 days.
+   */
+  readonly recordRetentionMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -84,6 +89,8 @@ export type SecretsChangedListener = (spiffeIds: readonly string[] | undefined) 
 
 export interface MeshCa {
   readonly trustDomain: string;
+  /** The clock every timer of the CA runs on. */
+  readonly clock: Clock;
   readonly authority: CertificateAuthority;
   readonly joinTokens: JoinTokens;
   /** Parses a SPIFFE ID of this trust domain. @throws CaError INVALID_SPIFFE_ID */
@@ -196,6 +203,9 @@ export async function createMeshCa(options: MeshCaOptions): Promise<MeshCa> {
   const inflight = new Set<Promise<unknown>>();
   let closed = false;
   let rotationTimer: ClockTimer | undefined;
+  let housekeepingTimer: ClockTimer | undefined;
+  const retentionMs = options.recordRetentionMs ?? 7 * 24 * 3600_000;
+  if (typeof retentionMs !== 'number' || !(retentionMs >= 0)) throw new CaError('INVALID_ARGUMENT', 'recordRetentionMs: must be a number of milliseconds >= 0');
 
   const emit = (ids: readonly string[] | undefined): void => {
     for (const l of listeners) {
@@ -368,6 +378,7 @@ export async function createMeshCa(options: MeshCaOptions): Promise<MeshCa> {
 
   const meshCa: MeshCa = {
     trustDomain: authority.trustDomain,
+    clock,
     authority,
     joinTokens,
     metrics,
@@ -544,9 +555,25 @@ export async function createMeshCa(options: MeshCaOptions): Promise<MeshCa> {
       closed = true;
       for (const e of [...entries.values(), ...serving]) if (e.timer) clock.clearTimer(e.timer);
       if (rotationTimer) clock.clearTimer(rotationTimer);
+      if (housekeepingTimer) clock.clearTimer(housekeepingTimer);
       authority.close();
     },
   };
+
+  const housekeeping = async (): Promise<void> => {
+    housekeepingTimer = undefined;
+    if (closed) return;
+    try {
+      const before = clock.now() - retentionMs;
+      const certs = await authority.pruneRecords(before);
+      const tokens = await joinTokens.pruneExpired(before);
+      if (certs + tokens > 0) log('info', `housekeeping: forgot ${certs} expired certificate records and ${tokens} expired join tokens`);
+    } catch (err) {
+      log('error', `housekeeping failed: ${(err as Error).message}`);
+    }
+    if (!closed) housekeepingTimer = clock.setTimer(housekeeping, 6 * 3600_000);
+  };
+  housekeepingTimer = clock.setTimer(housekeeping, 6 * 3600_000);
 
   // Resume a rotation interrupted by a restart, or start one to changed operator CA files.
   const saved = authority.rotation();

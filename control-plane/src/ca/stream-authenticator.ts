@@ -113,11 +113,21 @@ export function createStreamAuthenticator(meshCa: MeshCa, options: StreamAuthent
   };
 }
 
+export interface NodeAuthorizerOptions {
+  /**
+   * Resolves a workload key (`<namespace>/<name>`, node metadata `meshward.workload`) to the
+   * SPIFFE ID the model gives it. When set, a node naming a workload must be that workload's
+   * identity, and a node naming an unknown workload is refused.
+   */
+  readonly workloadIdentityOf?: (workloadKey: string) => string | undefined;
+}
+
 /**
- * Optional node check for the xDS server's `authorizeNode`: when a node declares its identity in
- * its metadata (`meshward.identity` or `identity` = SPIFFE ID), it must equal the stream's.
+ * Node check for the xDS server's `authorizeNode`: a node may not claim to be someone else.
+ * - node metadata `meshward.identity` (or `identity`), when present, must equal the stream's identity;
+ * - node metadata `meshward.workload`, with `workloadIdentityOf`, must resolve to the stream's identity.
  */
-export function createNodeAuthorizer(): AuthorizeNode {
+export function createNodeAuthorizer(options: NodeAuthorizerOptions = {}): AuthorizeNode {
   return (identity, node) => {
     if (!identity) return;
     const metadata = (node.metadata ?? {}) as Readonly<Record<string, unknown>>;
@@ -125,6 +135,14 @@ export function createNodeAuthorizer(): AuthorizeNode {
       const v = metadata[key];
       if (v !== undefined && v !== identity.id) {
         throw new XdsError('PERMISSION_DENIED', `node metadata ${key} '${String(v)}' does not match the stream's identity ${identity.id}`);
+      }
+    }
+    const workload = metadata['meshward.workload'];
+    if (options.workloadIdentityOf && workload !== undefined) {
+      const expected = typeof workload === 'string' ? options.workloadIdentityOf(workload) : undefined;
+      if (expected === undefined) throw new XdsError('PERMISSION_DENIED', `node metadata meshward.workload '${String(workload)}' names no known workload`);
+      if (expected !== identity.id) {
+        throw new XdsError('PERMISSION_DENIED', `workload '${workload as string}' runs as ${expected}, not as the stream's identity ${identity.id}`);
       }
     }
   };

@@ -103,7 +103,10 @@ export interface AuthorizationPolicy {
   readonly rules: readonly AuthorizationRule[];
   /**
    * Workloads the policy applies to as `<namespace>/<name>` or `<namespace>/*`. Absent: every
-   * workload (gateways, sidecars, proxyless servers).
+   * gateway and proxyless server (the entry points, where the peer is the end caller) but NOT
+   * sidecars: a sidecar's peer is normally a gateway, so sidecars enforce only policies that select
+   * them plus a synthetic rule admitting the gateways that expose their model. Use
+   * `policyAppliesTo` / `effectiveRules` (authorize.ts) rather than re-implementing this.
    */
   readonly workloads?: readonly string[];
   /** Evaluate as RBAC shadow rules only (observe, never enforce). Defaults to false. */

@@ -59,7 +59,7 @@ export interface AuthorizationQuery {
   /** `<namespace>/<name>` of the workload receiving the request. */
   readonly workload: string;
   /** The caller's SPIFFE ID; absent for a plaintext caller. */
-  readonly principal?: string;
+  readonly principal?: string | undefined;
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;

@@ -59,7 +59,8 @@ export interface ModelVersion {
   readonly endpoints: readonly ModelEndpoint[];
   /**
    * SPIFFE IDs the version's servers (usually their sidecars) present; the proxy verifies the peer's
-   * URI SAN against them. Absent: any identity of the mesh's trust domain is accepted.
+   * URI SAN against them. Absent: the identities of the workloads whose `serves` names this version,
+   * or, if there are none, any identity of the mesh's trust domain.
    */
   readonly identities?: readonly string[];
   /** Defaults to `MUTUAL` (mesh mTLS to the version's sidecars). */

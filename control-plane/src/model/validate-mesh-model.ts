@@ -201,6 +201,8 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
 
   // --- models (first: others reference them)
   const modelVersions = new Map<string, Set<string>>();
+  /** Model name → first version with a hostname endpoint (proxyless clients need IP literals). */
+  const hostnameVersions = new Map<string, string>();
   const headerOwners = new Map<string, string>();
   const dedicatedOwners = new Map<string, string>();
   models.forEach((raw, idx) => {
@@ -276,6 +278,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
         const a = ep['address'];
         if (typeof a !== 'string' || a === '') s.add(`${ef}.address`, 'required', 'is required (IP literal or hostname)');
         else if (isIP(a) === 0 && !HOSTNAME.test(a)) s.add(`${ef}.address`, 'invalid', `'${a}' is neither an IP literal nor a hostname`);
+        else if (isIP(a) === 0 && name && vn && !hostnameVersions.has(name)) hostnameVersions.set(name, vn);
         s.int(ep['port'], `${ef}.port`, 1, 65535, true);
         s.int(ep['weight'], `${ef}.weight`, 1, 128);
         const loc = s.object(ep['locality'], `${ef}.locality`);
@@ -347,14 +350,23 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       if (model && version && !modelVersions.get(model)!.has(version)) {
         s.add('serves.version', 'unknown_reference', `model '${model}' has no version '${version}'`);
       }
-      s.int(serves['appPort'], 'serves.appPort', 1, 65535);
+      const appPort = s.int(serves['appPort'], 'serves.appPort', 1, 65535);
+      if (role === 'sidecar' && listener !== undefined && listener['port'] !== undefined && listener['port'] === (appPort ?? 8000)) {
+        s.add('listener.port', 'conflict', `the sidecar cannot listen on the model server's own port ${String(listener['port'])}`);
+      }
       if (role === 'proxyless' && (listener === undefined || listener['port'] === undefined)) {
         s.add('listener.port', 'required', 'a proxyless gRPC server needs its listening port');
       }
     }
     if (raw['models'] !== undefined) {
       if (role === 'sidecar') s.add('models', 'invalid', 'a sidecar fronts the model in serves; models is for gateways and proxyless clients');
-      s.array(raw['models'], 'models').forEach((mv, i) => modelRef(s, mv, `models[${i}]`));
+      s.array(raw['models'], 'models').forEach((mv, i) => {
+        const ref = modelRef(s, mv, `models[${i}]`);
+        const hv = ref === undefined ? undefined : hostnameVersions.get(ref);
+        if (role === 'proxyless' && hv !== undefined) {
+          s.add(`models[${i}]`, 'conflict', `proxyless gRPC clients need IP endpoints; model '${ref}' version '${hv}' has a hostname`);
+        }
+      });
     }
   });
 

@@ -168,12 +168,16 @@ export function explainAuthorization(mesh: MeshModel, req: ExplainRequest): Expl
   } else if (enforcedCount === 0) {
     reason = `denied: no enforced authorization policy applies${req.workload ? ` to ${req.workload}` : ''}, and the default is deny`;
   } else {
-    const nearest = rules
-      .filter((r) => !r.dryRun)
-      .sort((a, b) => a.failed.length - b.failed.length)[0];
+    // "Closest": a rule that names this caller first, then the fewest failed conditions.
+    const rank = (r: RuleResult): number => (r.failed.includes('from') ? 100 : 0) + r.failed.length;
+    const enforced = rules.filter((r) => !r.dryRun);
+    const best = Math.min(...enforced.map(rank));
+    const nearest = enforced.filter((r) => rank(r) === best).slice(0, 3);
     reason =
       `denied: no rule allows ${who} to ${what}` +
-      (nearest === undefined ? '' : ` (closest: rule ${nearest.rule} of policy ${nearest.policy}, failing on ${nearest.failed.join(', ')})`);
+      (nearest.length === 0
+        ? ''
+        : ` (closest: ${nearest.map((r) => `rule ${r.rule} of policy ${r.policy}, failing on ${r.failed.join(', ')}`).join('; ')})`);
   }
   if (resolved === undefined) reason += `; note: no model answers to '${req.model}'`;
   return {

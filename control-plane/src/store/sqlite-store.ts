@@ -1,3 +1,5 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson, deepFreeze } from './canonical-json.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
@@ -93,6 +95,11 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
 
   let db: Database.Database;
   try {
+    if (options.path !== ':memory:' && options.path !== '') {
+      // The database holds token hashes and the audit trail: private to the control plane's user.
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(options.path, 'a', 0o600));
+    }
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

@@ -6,7 +6,7 @@
  *   endpoints inline (Envoy only; proxyless gRPC needs IPs). Round robin; 5 s connect timeout.
  * - `http2`/`grpc` models get explicit HTTP/2 upstream protocol options.
  * - Upstream TLS `MUTUAL` (default): mesh mTLS with SDS secrets; the peer must present one of the
- *   version's `identities`, else any identity of the trust domain.
+ *   version's expected identities (see expectedPeer).
  * - Endpoints are grouped by locality (grpc requires a locality on every group and skips groups
  *   without a weight, so each group's weight is the sum of its endpoints' weights).
  */
@@ -23,7 +23,8 @@ import type { MeshModel } from '../model/mesh-model.js';
 import type { ModelEndpoint, ModelService, ModelVersion } from '../model/model-service.js';
 import { UPSTREAM_HTTP_PROTOCOL_OPTIONS, localAppClusterName, modelClusterName } from './names.js';
 import { adsConfigSource, ms, packAny } from './proto-helpers.js';
-import { upstreamMtlsSocket } from './tls.js';
+import { upstreamMtlsSocket, type PeerIdentityMatch } from './tls.js';
+import { workloadSpiffeId } from '../model/workload.js';
 
 export const CONNECT_TIMEOUT_MS = 5000;
 
@@ -86,6 +87,19 @@ export function versionLoadAssignment(svc: ModelService, v: ModelVersion): Clust
   });
 }
 
+/**
+ * Who a version's servers must be: its `identities`; else the identities of the workloads that
+ * declare they serve it (sidecars, proxyless servers); else anyone in the trust domain.
+ */
+export function expectedPeer(model: MeshModel, svc: ModelService, v: ModelVersion): PeerIdentityMatch {
+  if (v.identities && v.identities.length > 0) return { kind: 'exact', spiffeIds: v.identities };
+  const serving = model.workloads
+    .filter((w) => w.serves?.model === svc.name && w.serves.version === v.name)
+    .map((w) => workloadSpiffeId(model.mesh, w));
+  const ids = [...new Set(serving)].sort();
+  return ids.length > 0 ? { kind: 'exact', spiffeIds: ids } : { kind: 'trustDomain', trustDomain: model.mesh.trustDomain };
+}
+
 /** The cluster of one model version. */
 export function versionCluster(model: MeshModel, svc: ModelService, v: ModelVersion, opts: ClusterOptions = {}): Cluster {
   const name = modelClusterName(svc.name, v.name);
@@ -104,16 +118,7 @@ export function versionCluster(model: MeshModel, svc: ModelService, v: ModelVers
           loadAssignment: { clusterName: name, endpoints: localityGroups(v.endpoints) },
         }),
     ...(isHttp2(svc) ? { typedExtensionProtocolOptions: http2Options() } : {}),
-    ...(tls
-      ? {
-          transportSocket: upstreamMtlsSocket(
-            v.identities && v.identities.length > 0
-              ? { kind: 'exact', spiffeIds: v.identities }
-              : { kind: 'trustDomain', trustDomain: model.mesh.trustDomain },
-            isHttp2(svc),
-          ),
-        }
-      : {}),
+    ...(tls ? { transportSocket: upstreamMtlsSocket(expectedPeer(model, svc, v), isHttp2(svc)) } : {}),
   });
 }
 

@@ -232,7 +232,10 @@ function translateSidecar(model: MeshModel, w: Workload, now: Date): TranslatedR
 
 function translateProxyless(model: MeshModel, w: Workload, now: Date, withRbac: boolean): TranslatedResources {
   const out = new Collector();
-  for (const svc of exposedModels(model, w)) {
+  // Without an explicit list, models a gRPC client cannot resolve (hostname endpoints) are left out;
+  // an explicit list naming one is a validation error.
+  const services = w.models === undefined ? model.models.filter((m) => m.versions.every(usesEds)) : exposedModels(model, w);
+  for (const svc of services) {
     out.listeners.push(proxylessClientListener(svc.name));
     out.routes.push(proxylessRouteConfiguration(svc));
     out.addModelClusters(model, svc, true);

@@ -96,8 +96,73 @@ export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
     return state.wildcard ? [WILDCARD, ...list] : list;
   };
 
+  const handle = (req: DeltaDiscoveryRequest): void => {
+    if (req.typeUrl === '') {
+      ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
+      return;
+    }
+    const typeUrl = req.typeUrl;
+    if (!isTypeUrl(typeUrl)) {
+      ctx.record.unknownTypeRequests++;
+      return;
+    }
+    let state = states.get(typeUrl);
+    const first = state === undefined;
+    if (state === undefined) {
+      state = { wildcard: false, names: new Set(), known: new Map(), pending: new Map(), answered: false, seen: undefined };
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) state.known.set(name, version);
+      if (isWildcardType(typeUrl) && req.resourceNamesSubscribe.length === 0) state.wildcard = true;
+      states.set(typeUrl, state);
+    }
+    for (const name of req.resourceNamesSubscribe) {
+      if (name === WILDCARD && isWildcardType(typeUrl)) {
+        state.wildcard = true;
+        continue;
+      }
+      state.names.add(name);
+      // The client may have forgotten it: always resend a (re)subscribed resource.
+      if (!first) state.known.delete(name);
+    }
+    for (const name of req.resourceNamesUnsubscribe) {
+      if (name === WILDCARD && isWildcardType(typeUrl)) {
+        state.wildcard = false;
+        for (const known of [...state.known.keys()]) if (!state.names.has(known)) state.known.delete(known);
+        continue;
+      }
+      state.names.delete(name);
+      if (!state.wildcard) state.known.delete(name);
+    }
+    if (first || req.resourceNamesSubscribe.length > 0 || req.resourceNamesUnsubscribe.length > 0) {
+      state.seen = undefined;
+      ctx.fleet.typeRecord(ctx.record, typeUrl).subscribed = subscribedList(state);
+    }
+
+    const nonce = req.responseNonce;
+    if (nonce !== '') {
+      const version = state.pending.get(nonce);
+      if (version === undefined) {
+        ctx.record.staleRequests++;
+      } else {
+        state.pending.delete(nonce);
+        if (req.errorDetail !== undefined) {
+          ctx.fleet.nack(ctx.record, typeUrl, {
+            version,
+            nonce,
+            code: req.errorDetail.code,
+            message: req.errorDetail.message,
+            at: new Date(),
+          });
+        } else {
+          ctx.fleet.ack(ctx.record, typeUrl, version);
+        }
+      }
+    }
+    push(typeUrl, state);
+  
+  };
+
   return {
-    async onRequest(raw) {
+    onRequest(raw) {
       const req = raw as DeltaDiscoveryRequest;
       ctx.record.lastSeen = Date.now();
       if (!bound) {
@@ -105,70 +170,13 @@ export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
           ctx.fail('INVALID_REQUEST', 'node: the first DeltaDiscoveryRequest on a stream must carry node with a non-empty id');
           return;
         }
-        if (!(await ctx.bindNode(req.node))) return;
-        bound = true;
+        return ctx.bindNode(req.node).then((ok) => {
+          if (!ok) return;
+          bound = true;
+          handle(req);
+        });
       }
-      if (req.typeUrl === '') {
-        ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
-        return;
-      }
-      const typeUrl = req.typeUrl;
-      if (!isTypeUrl(typeUrl)) {
-        ctx.record.unknownTypeRequests++;
-        return;
-      }
-      let state = states.get(typeUrl);
-      const first = state === undefined;
-      if (state === undefined) {
-        state = { wildcard: false, names: new Set(), known: new Map(), pending: new Map(), answered: false, seen: undefined };
-        for (const [name, version] of Object.entries(req.initialResourceVersions)) state.known.set(name, version);
-        if (isWildcardType(typeUrl) && req.resourceNamesSubscribe.length === 0) state.wildcard = true;
-        states.set(typeUrl, state);
-      }
-      for (const name of req.resourceNamesSubscribe) {
-        if (name === WILDCARD && isWildcardType(typeUrl)) {
-          state.wildcard = true;
-          continue;
-        }
-        state.names.add(name);
-        // The client may have forgotten it: always resend a (re)subscribed resource.
-        if (!first) state.known.delete(name);
-      }
-      for (const name of req.resourceNamesUnsubscribe) {
-        if (name === WILDCARD && isWildcardType(typeUrl)) {
-          state.wildcard = false;
-          for (const known of [...state.known.keys()]) if (!state.names.has(known)) state.known.delete(known);
-          continue;
-        }
-        state.names.delete(name);
-        if (!state.wildcard) state.known.delete(name);
-      }
-      if (first || req.resourceNamesSubscribe.length > 0 || req.resourceNamesUnsubscribe.length > 0) {
-        state.seen = undefined;
-        ctx.fleet.typeRecord(ctx.record, typeUrl).subscribed = subscribedList(state);
-      }
-
-      const nonce = req.responseNonce;
-      if (nonce !== '') {
-        const version = state.pending.get(nonce);
-        if (version === undefined) {
-          ctx.record.staleRequests++;
-        } else {
-          state.pending.delete(nonce);
-          if (req.errorDetail !== undefined) {
-            ctx.fleet.nack(ctx.record, typeUrl, {
-              version,
-              nonce,
-              code: req.errorDetail.code,
-              message: req.errorDetail.message,
-              at: new Date(),
-            });
-          } else {
-            ctx.fleet.ack(ctx.record, typeUrl, version);
-          }
-        }
-      }
-      push(typeUrl, state);
+      handle(req);
     },
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {

@@ -58,6 +58,7 @@ export {
 } from './type-urls.js';
 export {
   createSnapshot,
+  fromTranslatorCheck,
   encodeResource,
   rebaseSnapshot,
   type Snapshot,
@@ -67,6 +68,9 @@ export {
   type EncodedResource,
   type CreateSnapshotOptions,
   type ConsistencyCheck,
+  type TranslatedResourceSet,
+  type TranslatorConsistencyError,
+  type SotwBody,
 } from './snapshot.js';
 export {
   findConsistencyIssues,

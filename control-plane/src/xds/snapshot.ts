@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import { toBinary, type Message } from '@bufbuild/protobuf';
+import type { Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
+import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { TypedExtensionConfig } from '../gen/envoy/config/core/v3/extension_pb.js';
 import { XdsError } from './errors.js';
 import {
   ALL_TYPE_URLS,
@@ -11,7 +16,7 @@ import {
   typeUrlOfMessage,
 } from './type-urls.js';
 import { encodeAny, encodeDeltaResource, lengthDelimited, stringField } from './wire.js';
-import { findConsistencyIssues, type ConsistencyIssue, type ConsistencyOptions } from './consistency.js';
+import { DEFAULT_PER_IDENTITY_SECRET_NAMES, findConsistencyIssues, type ConsistencyIssue, type ConsistencyOptions } from './consistency.js';
 import { internNames, type SubscribedNames } from './subscribed-names.js';
 
 /** A SotW response for one subscription, shared by every stream with that subscription. */
@@ -81,8 +86,29 @@ export interface Snapshot {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-/** Resources to snapshot: a flat list (typeUrl taken from each message) or grouped per typeUrl. */
-export type SnapshotResources = readonly Message[] | Partial<Record<TypeUrl, readonly Message[]>>;
+/**
+ * The translator's output shape (control-plane/src/translate TranslatedResources), accepted as is.
+ * Declared structurally so the xDS layer does not depend on the translator.
+ */
+export interface TranslatedResourceSet {
+  readonly listeners: readonly Listener[];
+  readonly routes: readonly RouteConfiguration[];
+  readonly clusters: readonly Cluster[];
+  readonly endpoints: readonly ClusterLoadAssignment[];
+  readonly extensionConfigs: readonly TypedExtensionConfig[];
+  /** Per-identity secret names the resources reference (served by the SecretSource, not snapshotted). */
+  readonly secretNames?: readonly string[];
+}
+
+/**
+ * Resources to snapshot: a flat list (typeUrl taken from each message), grouped per typeUrl, or
+ * the translator's TranslatedResources.
+ */
+export type SnapshotResources = readonly Message[] | Partial<Record<TypeUrl, readonly Message[]>> | TranslatedResourceSet;
+
+function isTranslatedSet(r: SnapshotResources): r is TranslatedResourceSet {
+  return !Array.isArray(r) && typeof r === 'object' && r !== null && 'listeners' in r && 'clusters' in r;
+}
 
 export interface SnapshotInput {
   /** Opaque version string, sent as version_info for the types that changed. Must be non-empty. */
@@ -95,6 +121,51 @@ export interface SnapshotInput {
  * {@link findConsistencyIssues}; the translator's richer check can be plugged in.
  */
 export type ConsistencyCheck = (resources: ReadonlyMap<TypeUrl, readonly Message[]>) => readonly ConsistencyIssue[];
+
+/** One problem as the translator's `checkConsistency` reports it. */
+export interface TranslatorConsistencyError {
+  readonly type: 'Listener' | 'RouteConfiguration' | 'Cluster' | 'ClusterLoadAssignment' | 'TypedExtensionConfig';
+  readonly name: string;
+  readonly field: string;
+  readonly reason: string;
+}
+
+/**
+ * Adapts the translator's `checkConsistency(resources: TranslatedResources)` (deeper than the
+ * built-in check: weights, per-filter config keys, Wasm fetch clusters…) into a ConsistencyCheck:
+ * `createSnapshot(input, { consistencyCheck: fromTranslatorCheck(checkConsistency) })`.
+ */
+export function fromTranslatorCheck(
+  check: (resources: TranslatedResourceSet & { readonly secretNames: readonly string[] }) => readonly TranslatorConsistencyError[],
+  /** Secrets served per identity (declared to the check as served). Defaults to `default`, `ROOTCA`. */
+  perIdentitySecretNames: readonly string[] = DEFAULT_PER_IDENTITY_SECRET_NAMES,
+): ConsistencyCheck {
+  return (resources) => {
+    // createSnapshot has checked every message's type before the check runs.
+    const get = <M extends Message>(t: TypeUrl): readonly M[] => (resources.get(t) ?? []) as readonly M[];
+    const errors = check({
+      listeners: get<Listener>(TypeUrl.Listener),
+      routes: get<RouteConfiguration>(TypeUrl.RouteConfiguration),
+      clusters: get<Cluster>(TypeUrl.Cluster),
+      endpoints: get<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment),
+      extensionConfigs: get<TypedExtensionConfig>(TypeUrl.TypedExtensionConfig),
+      secretNames: [...new Set([...perIdentitySecretNames, ...get(TypeUrl.Secret).map(resourceNameOf)])].sort(),
+    });
+    return errors.map((e) => ({
+      typeUrl: `type.googleapis.com/${TYPE_PACKAGES[e.type]}` as TypeUrl,
+      name: e.name,
+      reason: e.field === '' ? e.reason : `${e.field}: ${e.reason}`,
+    }));
+  };
+}
+
+const TYPE_PACKAGES: Readonly<Record<TranslatorConsistencyError['type'], string>> = {
+  Listener: 'envoy.config.listener.v3.Listener',
+  RouteConfiguration: 'envoy.config.route.v3.RouteConfiguration',
+  Cluster: 'envoy.config.cluster.v3.Cluster',
+  ClusterLoadAssignment: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
+  TypedExtensionConfig: 'envoy.config.core.v3.TypedExtensionConfig',
+};
 
 export interface CreateSnapshotOptions extends ConsistencyOptions {
   /** Replaces the default check; pass `false` only in tests that need an inconsistent snapshot. */
@@ -188,7 +259,16 @@ export function createTypeSnapshot(
   return ts;
 }
 
-function groupResources(resources: SnapshotResources): Map<TypeUrl, Message[]> {
+function groupResources(input: SnapshotResources): Map<TypeUrl, Message[]> {
+  const resources: readonly Message[] | Partial<Record<TypeUrl, readonly Message[]>> = isTranslatedSet(input)
+    ? {
+        [TypeUrl.Listener]: input.listeners,
+        [TypeUrl.RouteConfiguration]: input.routes,
+        [TypeUrl.Cluster]: input.clusters,
+        [TypeUrl.ClusterLoadAssignment]: input.endpoints,
+        [TypeUrl.TypedExtensionConfig]: input.extensionConfigs,
+      }
+    : input;
   const grouped = new Map<TypeUrl, Message[]>();
   const add = (typeUrl: TypeUrl, m: Message, where: string): void => {
     const actual = typeUrlOfMessage(m);

@@ -116,8 +116,49 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
     return s;
   };
 
+  const handle = (req: DiscoveryRequest): void => {
+    if (req.typeUrl === '') {
+      ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
+      return;
+    }
+    const typeUrl = req.typeUrl;
+    if (!isTypeUrl(typeUrl)) {
+      // Envoy may ask for types this control plane does not serve (e.g. VHDS); answering nothing is
+      // what it expects from a server without that type. The request is recorded, not fatal.
+      ctx.record.unknownTypeRequests++;
+      return;
+    }
+    let state = states.get(typeUrl);
+    const nonce = req.responseNonce;
+    if (nonce !== '') {
+      if (state === undefined || nonce !== state.lastNonce) {
+        ctx.record.staleRequests++;
+        return;
+      }
+      if (req.errorDetail !== undefined) {
+        ctx.fleet.nack(ctx.record, typeUrl, {
+          version: state.sentVersion,
+          nonce,
+          code: req.errorDetail.code,
+          message: req.errorDetail.message,
+          at: new Date(),
+        });
+      } else {
+        ctx.fleet.ack(ctx.record, typeUrl, state.sentVersion);
+      }
+    } else if (state === undefined && req.versionInfo !== '') {
+      // Reconnect: the client tells which version it runs; record it as its current version.
+      ctx.fleet.typeRecord(ctx.record, typeUrl).ackedVersion = req.versionInfo;
+    }
+    const isNew = state === undefined;
+    state = updateNames(typeUrl, state, req.resourceNames);
+    states.set(typeUrl, state);
+    maybeSend(typeUrl, state, isNew && isWildcardType(typeUrl));
+  
+  };
+
   return {
-    async onRequest(raw) {
+    onRequest(raw) {
       const req = raw as DiscoveryRequest;
       ctx.record.lastSeen = Date.now();
       if (!bound) {
@@ -125,46 +166,13 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
           ctx.fail('INVALID_REQUEST', 'node: the first DiscoveryRequest on a stream must carry node with a non-empty id');
           return;
         }
-        if (!(await ctx.bindNode(req.node))) return;
-        bound = true;
+        return ctx.bindNode(req.node).then((ok) => {
+          if (!ok) return;
+          bound = true;
+          handle(req);
+        });
       }
-      if (req.typeUrl === '') {
-        ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
-        return;
-      }
-      const typeUrl = req.typeUrl;
-      if (!isTypeUrl(typeUrl)) {
-        // Envoy may ask for types this control plane does not serve (e.g. VHDS); answering nothing is
-        // what it expects from a server without that type. The request is recorded, not fatal.
-        ctx.record.unknownTypeRequests++;
-        return;
-      }
-      let state = states.get(typeUrl);
-      const nonce = req.responseNonce;
-      if (nonce !== '') {
-        if (state === undefined || nonce !== state.lastNonce) {
-          ctx.record.staleRequests++;
-          return;
-        }
-        if (req.errorDetail !== undefined) {
-          ctx.fleet.nack(ctx.record, typeUrl, {
-            version: state.sentVersion,
-            nonce,
-            code: req.errorDetail.code,
-            message: req.errorDetail.message,
-            at: new Date(),
-          });
-        } else {
-          ctx.fleet.ack(ctx.record, typeUrl, state.sentVersion);
-        }
-      } else if (state === undefined && req.versionInfo !== '') {
-        // Reconnect: the client tells which version it runs; record it as its current version.
-        ctx.fleet.typeRecord(ctx.record, typeUrl).ackedVersion = req.versionInfo;
-      }
-      const isNew = state === undefined;
-      state = updateNames(typeUrl, state, req.resourceNames);
-      states.set(typeUrl, state);
-      maybeSend(typeUrl, state, isNew && isWildcardType(typeUrl));
+      handle(req);
     },
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {

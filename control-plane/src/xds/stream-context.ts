@@ -35,8 +35,12 @@ export function currentTypeSnapshot(ctx: StreamContext, typeUrl: TypeUrl): TypeS
 
 /** Protocol state machine interface implemented by the SotW and delta streams. */
 export interface AdsProtocol {
-  /** Handles one decoded request. Requests are handled strictly in arrival order. */
-  onRequest(request: unknown): Promise<void>;
+  /**
+   * Handles one decoded request. Returns a promise only while the stream binds to its node (first
+   * request); the server holds later requests until it settles, so requests are handled strictly in
+   * arrival order without a promise per request.
+   */
+  onRequest(request: unknown): Promise<void> | void;
   /** The group's snapshot or the identity's secrets changed: push what changed. */
   onUpdate(): void;
 }

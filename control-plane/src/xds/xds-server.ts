@@ -65,6 +65,25 @@ export interface ListenOptions {
   readonly credentials?: ServerCredentials;
   /** Extra grpc-js server options. */
   readonly grpcOptions?: ChannelOptions;
+  /**
+   * Shrinks per-connection HTTP/2 memory (about 2 KB of each ~27 KB nghttp2 connection): no HPACK
+   * dynamic table for our response headers and SETTINGS_HEADER_TABLE_SIZE 0 for the client's.
+   * Headers are sent once per xDS stream, so compression buys nothing. Defaults to true.
+   */
+  readonly compactHttp2?: boolean;
+}
+
+/**
+ * grpc-js has no option for these node:http2 settings; it keeps the options it passes to
+ * http2.createServer in `commonServerOptions` (set in its constructor, read at bind time). When that
+ * internal shape is absent (another grpc-js version) this does nothing.
+ */
+function compactHttp2(server: Server): void {
+  const internal = server as unknown as { commonServerOptions?: { maxDeflateDynamicTableSize?: number; settings?: Record<string, unknown> } };
+  const opts = internal.commonServerOptions;
+  if (opts === undefined || typeof opts !== 'object') return;
+  opts.maxDeflateDynamicTableSize = 0;
+  opts.settings = { ...opts.settings, headerTableSize: 0 };
 }
 
 /** The aggregated xDS server (SotW and delta ADS on one gRPC service). */
@@ -85,6 +104,8 @@ export interface XdsServer {
 }
 
 let nextStreamId = 1;
+/** Requests a stream may send while it is being authenticated/bound; more ends it (flood guard). */
+const MAX_QUEUED_REQUESTS = 256;
 
 export function createXdsServer(options: XdsServerOptions): XdsServer {
   const { cache } = options;
@@ -152,10 +173,17 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         let group: string;
         try {
           group = cache.groupOf(node);
+        } catch (err) {
+          // Node metadata the grouping cannot place (e.g. no role): the client's request is at fault.
+          const e = XdsError.from(err, 'INVALID_REQUEST');
+          ctx.fail(e.code === 'INVALID_ARGUMENT' ? 'INVALID_REQUEST' : e.code, `node: ${e.message}`);
+          return false;
+        }
+        try {
           if (options.authorizeNode !== undefined) await options.authorizeNode(streamIdentity, node);
         } catch (err) {
           const e = XdsError.from(err, 'PERMISSION_DENIED');
-          ctx.fail(e.code === 'INVALID_ARGUMENT' ? 'INVALID_REQUEST' : e.code, e.message);
+          ctx.fail(e.code, e.message);
           return false;
         }
         if (ended) return false;
@@ -196,11 +224,46 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     const schema = protocolKind === 'sotw' ? DiscoveryRequestSchema : DeltaDiscoveryRequestSchema;
 
     // Requests are handled strictly in order: authentication first, then one request at a time.
-    let chain: Promise<void> = Promise.resolve();
+    // Handling is synchronous except while authenticating or binding the node; requests arriving
+    // meanwhile wait in `queue` (no promise per request on the hot path).
+    const queue: Buffer[] = [];
+    let busy = false;
+    const handleBytes = (bytes: Buffer): Promise<void> | void => {
+      let request;
+      try {
+        request = fromBinary(schema, bytes);
+      } catch (err) {
+        ctx.fail('INVALID_REQUEST', `cannot decode ${schema.typeName}: ${(err as Error).message}`);
+        return;
+      }
+      try {
+        const pending = protocol.onRequest(request);
+        if (pending !== undefined) {
+          return pending.catch((err: unknown) => ctx.fail('INVALID_REQUEST', `request handling failed: ${(err as Error).message}`));
+        }
+      } catch (err) {
+        // A bug in request handling must end this stream only, never the server.
+        ctx.fail('INVALID_REQUEST', `request handling failed: ${(err as Error).message}`);
+      }
+    };
+    const drain = (): void => {
+      while (!ended && queue.length > 0) {
+        const pending = handleBytes(queue.shift()!);
+        if (pending !== undefined) {
+          busy = true;
+          void pending.then(() => {
+            busy = false;
+            drain();
+          });
+          return;
+        }
+      }
+    };
     if (options.authenticate !== undefined) {
       const authenticate = options.authenticate;
       const auth = call.getAuthContext();
-      chain = Promise.resolve()
+      busy = true;
+      void Promise.resolve()
         .then(() =>
           authenticate({
             metadata: call.metadata,
@@ -218,31 +281,37 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
             streamIdentity = id;
             record.identity = id;
           },
+        )
+        .then(
+          () => {
+            busy = false;
+            drain();
+          },
           (err: unknown) => {
             const e = XdsError.from(err, 'UNAUTHENTICATED');
-            const code = e.code === 'PERMISSION_DENIED' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED';
-            ctx.fail(code, e.message);
+            ctx.fail(e.code === 'PERMISSION_DENIED' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', e.message);
           },
         );
     }
 
     call.on('data', (bytes: Buffer) => {
-      chain = chain.then(async () => {
-        if (ended) return;
-        let request;
-        try {
-          request = fromBinary(schema, bytes);
-        } catch (err) {
-          ctx.fail('INVALID_REQUEST', `cannot decode ${schema.typeName}: ${(err as Error).message}`);
+      if (ended) return;
+      if (busy || queue.length > 0) {
+        if (queue.length >= MAX_QUEUED_REQUESTS) {
+          ctx.fail('INVALID_REQUEST', `more than ${MAX_QUEUED_REQUESTS} requests sent before the stream was authenticated and bound`);
           return;
         }
-        try {
-          await protocol.onRequest(request);
-        } catch (err) {
-          // A bug in request handling must end this stream only, never the server.
-          ctx.fail('INVALID_REQUEST', `request handling failed: ${(err as Error).message}`);
-        }
-      });
+        queue.push(bytes);
+        return;
+      }
+      const pending = handleBytes(bytes);
+      if (pending !== undefined) {
+        busy = true;
+        void pending.then(() => {
+          busy = false;
+          drain();
+        });
+      }
     });
     call.on('end', endStream);
     call.on('cancelled', cleanup);
@@ -268,6 +337,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         ...listenOptions.grpcOptions,
       });
       server.addService(ADS_SERVICE, implementation);
+      if (listenOptions.compactHttp2 !== false) compactHttp2(server);
       grpcServer = server;
       const host = listenOptions.host ?? '127.0.0.1';
       const address = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

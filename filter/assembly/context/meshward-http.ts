@@ -35,7 +35,7 @@ import { detectShape, isEventStream } from "../inspect/shape";
 import { MessageContext, auditLine, blockBody, blockMessage, summaryJson } from "../policy/audit";
 import { BODY_MALFORMED_REJECT, BodyInspector } from "../policy/body-inspector";
 import { Findings } from "../policy/findings";
-import { EffectivePolicy, resolvePolicy } from "../policy/principal-policy";
+import { EffectivePolicy } from "../policy/principal-policy";
 import { RateStep, rateStep } from "../policy/rate-window";
 import { STREAM_BLOCKED, StreamInspector } from "../policy/stream-inspector";
 import { Verdict } from "../policy/verdict";
@@ -80,7 +80,7 @@ export class MeshwardHttpContext extends HttpContext {
   constructor(contextId: u32, public owner: MeshwardRoot, public snap: Snapshot) {
     super(contextId, owner);
     this.cfg = snap.config;
-    this.policy = resolvePolicy(snap.config, "");
+    this.policy = snap.policies.global;
     this.req.verdict.reset(this.cfg.detectorCount);
     this.resp.verdict.reset(this.cfg.detectorCount);
   }
@@ -100,7 +100,7 @@ export class MeshwardHttpContext extends HttpContext {
     meta.route = route == null ? "" : route;
     const principal = getPropertyString(["connection", "uri_san_peer_certificate"]);
     meta.principal = principal == null ? "" : principal;
-    this.policy = resolvePolicy(cfg, meta.principal);
+    this.policy = this.snap.policies.resolve(meta.principal);
     const policy = this.policy;
     const st = this.req;
     st.verdict.reset(cfg.detectorCount);
@@ -190,6 +190,7 @@ export class MeshwardHttpContext extends HttpContext {
     const st = this.req;
     st.buffering = false;
     if (this.checkOversized(Direction.Request, size)) return;
+    this.owner.bodies.prepare(size);
     const view = size > 0 ? getRequestBodyView(0, <u32>size) : new Uint8Array(0);
     if (view == null) {
       this.hostFailure(Direction.Request, "body_unavailable");
@@ -219,7 +220,6 @@ export class MeshwardHttpContext extends HttpContext {
     } else if (bodies.rewritten) {
       if (!writeEdited(BufferType.HttpRequestBody, view, bodies)) this.hostFailure(Direction.Request, "body_rewrite_failed");
     }
-    bodies.trim(1 << 20);
     this.finish(Direction.Request);
   }
 
@@ -356,6 +356,7 @@ export class MeshwardHttpContext extends HttpContext {
     const st = this.resp;
     st.buffering = false;
     if (this.checkOversized(Direction.Response, size)) return;
+    this.owner.bodies.prepare(size);
     const view = size > 0 ? getResponseBodyView(0, <u32>size) : new Uint8Array(0);
     if (view == null) {
       this.hostFailure(Direction.Response, "body_unavailable");
@@ -382,7 +383,6 @@ export class MeshwardHttpContext extends HttpContext {
     } else if (bodies.rewritten) {
       if (!writeEdited(BufferType.HttpResponseBody, view, bodies)) this.hostFailure(Direction.Response, "body_rewrite_failed");
     }
-    bodies.trim(1 << 20);
     this.finish(Direction.Response);
   }
 
@@ -566,6 +566,10 @@ function writeEdited(type: BufferType, raw: Uint8Array, bodies: BodyInspector): 
   const base = raw.byteOffset;
   const buf = raw.buffer;
   if (edits.count > PIECEWISE_MAX_EDITS) {
+    // Many edits: compact in place when every token fits in what it replaces so far (no copy),
+    // else assemble the body once.
+    const n = bodies.edits.compactInPlace(raw.dataStart, len);
+    if (n >= 0) return replaceBuffer(type, Uint8Array.wrap(buf, base, n)) == WasmResult.Ok;
     bodies.buildOut(raw.dataStart, len);
     const out = bodies.out;
     return replaceBuffer(type, Uint8Array.wrap(out.data.buffer, 0, out.length)) == WasmResult.Ok;

@@ -14,6 +14,7 @@ import { logError, logInfo, logEnabled } from "../host/log";
 import { LogLevel } from "../abi/types";
 import { BodyInspector } from "../policy/body-inspector";
 import { Redactor } from "../policy/redaction";
+import { PolicySet } from "../policy/principal-policy";
 import { ContentScanner } from "../policy/scan";
 import { ByteBuffer } from "../inspect/byte-buffer";
 import { FilterMetrics } from "./filter-metrics";
@@ -27,6 +28,7 @@ export class Snapshot {
     public scanner: ContentScanner,
     public redactor: Redactor,
     public version: i32,
+    public policies: PolicySet,
   ) {}
 }
 
@@ -72,7 +74,7 @@ export class MeshwardRoot extends RootContext {
       return false;
     }
     this.versions++;
-    this.snapshot = new Snapshot(cfg, scanner, new Redactor(cfg.redactionStyle, cfg.hashKey), this.versions);
+    this.snapshot = new Snapshot(cfg, scanner, new Redactor(cfg.redactionStyle, cfg.hashKey), this.versions, new PolicySet(cfg));
     this.metrics.configLoaded(true);
     if (logEnabled(LogLevel.Info)) {
       logInfo("meshward: configuration " + this.versions.toString() + " loaded (" +

@@ -59,6 +59,12 @@ const MAX_WS_RUN: i32 = 64;
   private tables: StaticArray<u8> = new StaticArray<u8>(96);
   private built: bool = false;
   private has2: bool = false;
+  /**
+   * True when every term can only match at a letter boundary (word-boundary terms starting with
+   * a letter, and terms registered with `gated`): the SIMD filter then drops candidates preceded
+   * by an ASCII letter, which removes most of the positions inside words.
+   */
+  private startGated: bool = true;
   /** Longest term in bytes (whitespace runs excluded). */
   maxLen: i32 = 0;
 
@@ -81,7 +87,7 @@ const MAX_WS_RUN: i32 = 64;
    * leading or trailing whitespace byte. With KW_WHITESPACE_TOLERANT, internal whitespace runs
    * are normalised to one space.
    */
-  add(ptr: usize, len: i32, owner: i32, group: i32, flags: i32): i32 {
+  add(ptr: usize, len: i32, owner: i32, group: i32, flags: i32, gated: bool = false): i32 {
     if (this.built) return KW_ERR_ALREADY_BUILT;
     if (this.termLen.length >= KW_MAX_TERMS) return KW_ERR_TOO_MANY;
     if (len < KW_MIN_LEN) return KW_ERR_TOO_SHORT;
@@ -111,6 +117,9 @@ const MAX_WS_RUN: i32 = 64;
       this.pool.length = off;
       return KW_ERR_TOO_SHORT;
     }
+    const c0 = <u32>unchecked(this.pool[off]);
+    const letterStart = c0 - 0x41 < 26 || c0 - 0x61 < 26;
+    if (!(gated || ((flags & KW_WORD_BOUNDARY) != 0 && letterStart))) this.startGated = false;
     this.termOff.push(off);
     this.termLen.push(n);
     this.termFlags.push(flags);
@@ -152,6 +161,7 @@ const MAX_WS_RUN: i32 = 64;
       unchecked((this.hashHeads[h] = t));
       const len = unchecked(this.termLen[t]);
       if (len == 2) this.has2 = true;
+      // bucket by the first byte: terms sharing it share nibble rows, keeping buckets selective
       const sh: i32 = <i32>(hash(k) >> 29);
       const bit: u8 = <u8>(<i32>1 << sh);
       const flags = unchecked(this.termFlags[t]);
@@ -195,24 +205,36 @@ const MAX_WS_RUN: i32 = 64;
     const hi2 = v128.load(tb, 80);
     const nib = i8x16.splat(0x0f);
     const zero = i8x16.splat(0);
+    const c20 = i8x16.splat(0x20);
+    const ca = i8x16.splat(0x61);
+    const c26 = i8x16.splat(26);
+    // with start gating, a lane survives only when the byte before it is not an ASCII letter
+    const gate = this.startGated ? i8x16.splat(-1) : i8x16.splat(0);
+    let prev = i8x16.splat(0);
     let i = 0;
     while (i + 18 <= len) {
       const a = p + <usize>i;
       const v0 = v128.load(a);
       const v1 = v128.load(a, 1);
       const v2 = v128.load(a, 2);
+      const pv = i8x16.shuffle(prev, v0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      prev = v0;
+      const prevLetter = v128.and(gate, i8x16.lt_u(i8x16.sub(v128.or(pv, c20), ca), c26));
       let m = v128.and(i8x16.swizzle(lo0, v128.and(v0, nib)), i8x16.swizzle(hi0, i8x16.shr_u(v0, 4)));
       m = v128.and(m, v128.and(i8x16.swizzle(lo1, v128.and(v1, nib)), i8x16.swizzle(hi1, i8x16.shr_u(v1, 4))));
       m = v128.and(m, v128.and(i8x16.swizzle(lo2, v128.and(v2, nib)), i8x16.swizzle(hi2, i8x16.shr_u(v2, 4))));
+      m = v128.andnot(m, prevLetter);
       let bits = i8x16.bitmask(i8x16.ne(m, zero));
       while (bits != 0) {
         const j = ctz(bits);
         bits &= bits - 1;
+        kwCandidates++;
         this.verifyAt(p, len, i + j, hits);
       }
       i += 16;
     }
     for (; i < len - 1; i++) {
+      if (this.startGated && i > 0 && ((<u32>load<u8>(p + <usize>(i - 1)) | 0x20) - 0x61) < 26) continue;
       if (this.fingerprint(p, len, i)) this.verifyAt(p, len, i, hits);
     }
   }
@@ -345,3 +367,4 @@ function setByte(lo: usize, hi: usize, c: u32, bit: u8): void {
   store<u8>(lo + <usize>(c & 15), load<u8>(lo + <usize>(c & 15)) | bit);
   store<u8>(hi + <usize>(c >> 4), load<u8>(hi + <usize>(c >> 4)) | bit);
 }
+export let kwCandidates: i32 = 0;

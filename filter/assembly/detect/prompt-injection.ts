@@ -28,7 +28,9 @@ export const INJECTION_PATTERNS: StaticArray<string> = [
   "developer mode (enabled|activated|on)",
   "jailbreak mode",
   "system prompt :",
-  "new (instructions|system prompt|rules) :",
+  "new instructions :",
+  "new system prompt :",
+  "new rules :",
   "(reveal|show|print|display|output|repeat|leak|expose|dump) [me] (your|the) [full|entire|original|hidden|initial|secret|exact] (system prompt|system message|initial prompt|hidden prompt|hidden instructions|system instructions|instructions|prompt)",
   "(what is|what's|tell me) your (system prompt|system message|initial prompt|hidden instructions)",
   "(override|bypass|circumvent|disable) [all|any] [of] [your|the] (safety|content|security|ethical|moderation) (filters|filter|guidelines|rules|restrictions|policies|policy|protocols|settings)",
@@ -104,17 +106,34 @@ export function phraseAnchorCount(pi: i32): i32 {
   return unchecked(SLOT_ALT0[s + 1]) - unchecked(SLOT_ALT0[s]);
 }
 
-/** Writes anchor `k` of pattern `pi` (its first word, lower-case) to `dst`; returns its length. */
+/**
+ * Writes anchor `k` of pattern `pi` to `dst` (lower-case) and returns its length: the first
+ * word of first-slot alternative `k`, extended with the following single-word required slots
+ * (joined by one space) while it is shorter than 6 bytes, so that short first words ("you",
+ * "do", "act") do not flood the keyword prefilter. Registered whitespace-tolerant.
+ */
 export function phraseAnchor(pi: i32, k: i32, dst: usize): i32 {
   const s = unchecked(PAT_SLOT0[pi]);
+  const lastSlot = unchecked(PAT_SLOT0[pi + 1]);
   const a = unchecked(SLOT_ALT0[s]) + k;
+  let n = copyAlt(a, dst, 0);
+  let slot = s + 1;
+  while (n < 6 && slot < lastSlot && !unchecked(SLOT_OPT[slot]) && unchecked(SLOT_ALT0[slot + 1]) - unchecked(SLOT_ALT0[slot]) == 1) {
+    const b = unchecked(SLOT_ALT0[slot]);
+    const first = <u32>unchecked(ALT_BYTES[unchecked(ALT_OFF[b])]);
+    if (!isLetter(first)) break;
+    store<u8>(dst + <usize>n, 0x20);
+    n = copyAlt(b, dst, n + 1);
+    slot++;
+  }
+  return n;
+}
+
+function copyAlt(a: i32, dst: usize, n: i32): i32 {
   const off = unchecked(ALT_OFF[a]);
   const end = unchecked(ALT_OFF[a + 1]);
-  let n = 0;
-  for (let i = off; i < end; i++) {
-    const c = unchecked(ALT_BYTES[i]);
-    if (c == 0x20) break;
-    store<u8>(dst + <usize>n, c);
+  for (let i = off; i < end && n < 60; i++) {
+    store<u8>(dst + <usize>n, unchecked(ALT_BYTES[i]));
     n++;
   }
   return n;

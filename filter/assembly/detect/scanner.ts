@@ -102,19 +102,19 @@ const SCRATCH = memory.data(64);
         const na = phraseAnchorCount(pi);
         for (let k = 0; k < na; k++) {
           const n = phraseAnchor(pi, k, SCRATCH);
-          this.keywords.add(SCRATCH, n, OWNER_PHRASE, pi, KW_CASE_INSENSITIVE);
+          this.keywords.add(SCRATCH, n, OWNER_PHRASE, pi, KW_CASE_INSENSITIVE | KW_WHITESPACE_TOLERANT, true);
         }
       }
     }
     if ((this.enabled & (1 << DETECTOR_AWS_ACCESS_KEY)) && this.awsSecret) {
       for (let k = 0; k < AWS_SECRET_KEYWORDS.length; k++) {
         const b = String.UTF8.encode(AWS_SECRET_KEYWORDS[k], false);
-        this.keywords.add(changetype<usize>(b), b.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE);
+        this.keywords.add(changetype<usize>(b), b.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE, true);
         // also the spaced form: "secret access key"
         const spaced = AWS_SECRET_KEYWORDS[k].replaceAll("_", " ");
         if (spaced != AWS_SECRET_KEYWORDS[k]) {
           const c = String.UTF8.encode(spaced, false);
-          this.keywords.add(changetype<usize>(c), c.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE | KW_WHITESPACE_TOLERANT);
+          this.keywords.add(changetype<usize>(c), c.byteLength, OWNER_AWS_CONTEXT, 0, KW_CASE_INSENSITIVE | KW_WHITESPACE_TOLERANT, true);
         }
       }
     }
@@ -266,24 +266,31 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
 function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: FindingList): void {
   const c = <u32>load<u8>(p + <usize>q);
   if (isDigit(c)) {
+    // digit-run shape decides which numeric matchers can apply at all
+    let r = q + 1;
+    while (r < len && r - q < 20 && isDigit(load<u8>(p + <usize>r))) r++;
+    const run = r - q;
+    const next = r < len ? <u32>load<u8>(p + <usize>r) : 0;
+    const prevc = q > 0 ? <u32>load<u8>(p + <usize>(q - 1)) : 0;
+    const sepNext = next == 0x20 || next == 0x2d || next == 0x2e || next == 0x2f || next == 0x29;
     let e: i32;
-    if (on(en, DETECTOR_IBAN) && q >= 2 && isUpper(load<u8>(p + <usize>(q - 1))) && isUpper(load<u8>(p + <usize>(q - 2)))) {
+    if (on(en, DETECTOR_IBAN) && run >= 2 && q >= 2 && isUpper(prevc) && isUpper(load<u8>(p + <usize>(q - 2)))) {
       e = matchIban(p, len, q - 2);
       if (e > 0) return accept(out, DETECTOR_IBAN, q - 2, e, 0);
     }
-    if (on(en, DETECTOR_IP_ADDRESS)) {
+    if (on(en, DETECTOR_IP_ADDRESS) && run <= 3 && next == 0x2e) {
       e = matchIpv4(p, len, q);
       if (e > 0) return accept(out, DETECTOR_IP_ADDRESS, q, e, IP_AUX_V4);
     }
-    if (on(en, DETECTOR_CREDIT_CARD)) {
+    if (on(en, DETECTOR_CREDIT_CARD) && ((run >= 13 && run <= 19) || (run == 4 && (next == 0x20 || next == 0x2d)))) {
       e = matchCreditCard(p, len, q);
       if (e > 0) return accept(out, DETECTOR_CREDIT_CARD, q, e, 0);
     }
-    if (on(en, DETECTOR_US_SSN)) {
+    if (on(en, DETECTOR_US_SSN) && ((run == 3 && (next == 0x20 || next == 0x2d)) || (run == 9 && sc.ssnUnformatted))) {
       e = matchUsSsn(p, len, q, sc.ssnUnformatted);
       if (e > 0) return accept(out, DETECTOR_US_SSN, q, e, ssnUnformatted);
     }
-    if (on(en, DETECTOR_PHONE)) {
+    if (on(en, DETECTOR_PHONE) && (prevc == 0x2b || prevc == 0x28 || (sepNext && run <= 6))) {
       e = matchPhone(p, len, q);
       if (e > 0) return accept(out, DETECTOR_PHONE, phoneStart, e, 0);
     }
@@ -298,7 +305,7 @@ function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: Finding
       return;
     }
     case 0x3a: { // ':'
-      if (on(en, DETECTOR_IP_ADDRESS) && q >= ipv6Skip) {
+      if (on(en, DETECTOR_IP_ADDRESS) && q >= ipv6Skip && (isHexOrColon(q > 0 ? load<u8>(p + <usize>(q - 1)) : 0) || isHexOrColon(q + 1 < len ? load<u8>(p + <usize>(q + 1)) : 0))) {
         const e = matchIpv6(p, len, q);
         ipv6Skip = ipv6TokenEnd;
         if (e > 0) accept(out, DETECTOR_IP_ADDRESS, ipv6Start, e, IP_AUX_V6);
@@ -306,6 +313,7 @@ function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: Finding
       return;
     }
     case 0x5f: { // '_'
+      if (q < 2) return;
       if (on(en, DETECTOR_GITHUB_TOKEN)) {
         const e = matchGithubToken(p, len, q);
         if (e > 0) return accept(out, DETECTOR_GITHUB_TOKEN, githubStart, e, 0);
@@ -321,39 +329,44 @@ function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: Finding
         const e = matchPrivateKey(p, len, q);
         if (e > 0) return accept(out, DETECTOR_PRIVATE_KEY, q, e, 0);
       }
-      if (on(en, DETECTOR_OPENAI_API_KEY) && q >= 2) {
+      if (on(en, DETECTOR_OPENAI_API_KEY) && q >= 2 && load<u8>(p + <usize>(q - 1)) == 0x6b) {
         const e = matchOpenaiApiKey(p, len, q);
         if (e > 0) accept(out, DETECTOR_OPENAI_API_KEY, openaiStart, e, 0);
       }
       return;
     }
     case 0x41: { // 'A'
+      if (q + 20 > len) return;
+      const c1 = <u32>load<u8>(p + <usize>(q + 1));
+      if (c1 == 0x49) {
+        if (on(en, DETECTOR_GOOGLE_API_KEY)) {
+          const e = matchGoogleApiKey(p, len, q);
+          if (e > 0) accept(out, DETECTOR_GOOGLE_API_KEY, q, e, 0);
+        }
+        return;
+      }
       if (on(en, DETECTOR_AWS_ACCESS_KEY)) {
         const e = matchAwsAccessKey(p, len, q);
         if (e > 0) return accept(out, DETECTOR_AWS_ACCESS_KEY, q, e, AWS_AUX_ACCESS_KEY_ID);
       }
-      if (on(en, DETECTOR_GOOGLE_API_KEY)) {
-        const e = matchGoogleApiKey(p, len, q);
-        if (e > 0) accept(out, DETECTOR_GOOGLE_API_KEY, q, e, 0);
-      }
       return;
     }
     case 0x4a: { // 'J' of "eyJ"
-      if (on(en, DETECTOR_JWT)) {
+      if (on(en, DETECTOR_JWT) && q >= 2 && load<u8>(p + <usize>(q - 1)) == 0x79) {
         const e = matchJwt(p, len, q);
         if (e > 0) accept(out, DETECTOR_JWT, jwtStart, e, 0);
       }
       return;
     }
     case 0x78: { // 'x'
-      if (on(en, DETECTOR_SLACK_TOKEN)) {
+      if (on(en, DETECTOR_SLACK_TOKEN) && q + 1 < len && (load<u8>(p + <usize>(q + 1)) == 0x6f || load<u8>(p + <usize>(q + 1)) == 0x61)) {
         const e = matchSlackToken(p, len, q);
         if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_TOKEN);
       }
       return;
     }
     case 0x2f: { // '/'
-      if (on(en, DETECTOR_SLACK_TOKEN) && q >= 15) {
+      if (on(en, DETECTOR_SLACK_TOKEN) && q >= 15 && load<u8>(p + <usize>(q - 1)) == 0x6d && load<u8>(p + <usize>(q - 4)) == 0x2e) {
         const e = matchSlackWebhook(p, len, q);
         if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_WEBHOOK);
       }
@@ -371,6 +384,11 @@ function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: Finding
       return;
     }
   }
+}
+
+// @ts-ignore: decorator
+@inline function isHexOrColon(c: u32): bool {
+  return c == 0x3a || c - 0x30 < 10 || (c | 0x20) - 0x61 < 6;
 }
 
 // @ts-ignore: decorator

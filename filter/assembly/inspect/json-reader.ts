@@ -64,6 +64,13 @@ export class JsonReader {
   private scratch: Uint8Array = new Uint8Array(256);
   readonly result: JsonReadResult = new JsonReadResult();
   readonly fields: TopFields = new TopFields();
+  /**
+   * Whole bodies only: a selected string without escapes of at least this many bytes is not
+   * copied into the text; its raw range goes to `direct` (pairs of start, end) and the caller
+   * scans it in place. 0 disables (streams: deltas must join the text).
+   */
+  directMin: i32 = 0;
+  readonly direct: Array<i32> = [];
 
   /**
    * Reads raw bytes [start, end) of `map.rawBase` as one JSON document. `all` selects every string
@@ -76,6 +83,8 @@ export class JsonReader {
     res.error = "";
     res.strings = 0;
     this.fields.reset();
+    this.direct.length = 0;
+    const directMin = this.directMin;
     const all = shape == Shape.Json;
     const selectors = selectorsFor(shape);
     const base = map.rawBase;
@@ -121,7 +130,19 @@ export class JsonReader {
           const wanted = all || this.selected(selectors, depth, base);
           let close: i32;
           if (wanted) {
-            close = this.appendString(map, base, q, end, all ? false : this.lastConcat);
+            const concat = all ? false : this.lastConcat;
+            let j = -1;
+            if (directMin > 0 && !concat) {
+              j = findQuoteOrBackslash(base, q, end);
+              if (j >= end || load<u8>(base + <usize>j) != 0x22 || j - q < directMin) j = -1;
+            }
+            if (j >= 0) {
+              this.direct.push(q);
+              this.direct.push(j);
+              close = j;
+            } else {
+              close = this.appendString(map, base, q, end, concat);
+            }
             res.strings++;
           } else {
             close = skipString(base, q, end);

@@ -21,6 +21,15 @@ import { Redactor } from "./redaction";
 import { ContentScanner } from "./scan";
 import { Verdict } from "./verdict";
 
+/**
+ * Strings at least this long without escapes are scanned where they lie in the body instead of
+ * being copied into the text, so a large prompt costs no second copy in linear memory.
+ */
+export const DIRECT_SCAN_MIN_BYTES: i32 = 4096;
+
+/** Bodies from this size on trigger a full collection before they are read (see prepare). */
+export const LARGE_BODY_BYTES: i32 = 256 * 1024;
+
 export const BODY_OK: i32 = 0;
 /** JSON was malformed and failure_mode is closed: reject the message. */
 export const BODY_MALFORMED_REJECT: i32 = 1;
@@ -29,6 +38,9 @@ export class BodyInspector {
   readonly map: TextMap = new TextMap();
   readonly reader: JsonReader = new JsonReader();
   readonly findings: Findings = new Findings();
+  /** Findings in long strings scanned in place, offsets relative to their string. */
+  private directFindings: Findings = new Findings();
+  private regionOf: Array<i32> = [];
   readonly edits: Edits = new Edits();
   /** The rewritten body, after buildOut(). */
   readonly out: ByteBuffer = new ByteBuffer(1024);
@@ -60,8 +72,7 @@ export class BodyInspector {
       map.setIdentity(ptr, len);
     } else {
       map.reset(ptr);
-      // The decoded text is never longer than the raw body: allocate it once, exactly.
-      if (map.text.data.length < len) map.text.ensure(len);
+      this.reader.directMin = DIRECT_SCAN_MIN_BYTES;
       const r = this.reader.read(map, 0, len, shape);
       if (!r.ok) {
         this.malformed = true;
@@ -77,11 +88,33 @@ export class BodyInspector {
     findings.reset();
     scanner.scan(map.textPtr, map.textLength, policy, direction, findings);
     verdict.add(findings, 0, findings.count, cfg, policy, direction);
+    // Long unescaped strings were left in place by the reader: scan each where it lies.
+    const direct = this.reader.direct;
+    const directFindings = this.directFindings;
+    directFindings.reset();
+    const regionOf = this.regionOf;
+    regionOf.length = 0;
+    if (jsonText && !this.malformed) {
+      for (let i = 0; i < direct.length; i += 2) {
+        const rs = unchecked(direct[i]);
+        const before = directFindings.count;
+        scanner.scan(ptr + <usize>rs, unchecked(direct[i + 1]) - rs, policy, direction, directFindings);
+        for (let k = before; k < directFindings.count; k++) regionOf.push(rs);
+      }
+      verdict.add(directFindings, 0, directFindings.count, cfg, policy, direction);
+    }
     if (policy.mode != Mode.Enforce || verdict.outcome != Action.Redact) return BODY_OK;
-    this.edits.reset();
-    this.edits.addRedactions(map, findings, 0, findings.count, cfg, policy, direction, redactor,
+    const edits = this.edits;
+    edits.reset();
+    edits.addRedactions(map, findings, 0, findings.count, cfg, policy, direction, redactor,
       jsonText && !this.malformed);
-    if (this.edits.count == 0) return BODY_OK;
+    if (directFindings.count > 0) {
+      for (let k = 0; k < directFindings.count; k++) {
+        edits.addRawRedactions(ptr, unchecked(regionOf[k]), directFindings, k, k + 1, cfg, policy, direction, redactor, true);
+      }
+      edits.sortByStart();
+    }
+    if (edits.count == 0) return BODY_OK;
     this.rewritten = true;
     return BODY_OK;
   }
@@ -96,9 +129,14 @@ export class BodyInspector {
     this.edits.apply(ptr, 0, len, this.out);
   }
 
-  /** Releases buffers that grew past `limit` bytes (bounds a VM's memory after a huge body). */
-  trim(limit: i32): void {
-    this.map.text.shrinkTo(limit);
-    this.out.shrinkTo(limit);
+  /**
+   * Gets ready for a body of `len` bytes before the body itself is read: the decoded text is never
+   * longer than the raw body, so its buffer is sized once, exactly (no doubling copies). For large
+   * bodies a full collection first returns the previous large bodies' memory to the allocator, so
+   * linear memory does not grow again (the allocator grows memory by doubling it).
+   */
+  prepare(len: i32): void {
+    if (len >= LARGE_BODY_BYTES) __collect();
+    if (this.map.text.data.length < len) this.map.text.ensure(len - this.map.text.length);
   }
 }

@@ -95,6 +95,54 @@ export class Edits {
   }
 
   /**
+   * Adds edits for findings [from, to) of a raw, unescaped region starting at raw offset `rawStart`
+   * (finding offsets are relative to it); tokens are computed from the raw bytes at `rawBase`.
+   * Call sortByStart() after mixing with addRedactions.
+   */
+  addRawRedactions(
+    rawBase: usize, rawStart: i32, findings: Findings, from: i32, to: i32, cfg: PluginConfig,
+    policy: EffectivePolicy, direction: i32, redactor: Redactor, json: bool,
+  ): void {
+    for (let i = from; i < to; i++) {
+      const d = unchecked(findings.detector[i]);
+      if (policy.actionFor(cfg, d, direction) != Action.Redact) continue;
+      const s = unchecked(findings.start[i]);
+      const e = unchecked(findings.end[i]);
+      if (s < 0 || e <= s) continue;
+      const sc = this.scratch;
+      sc.reset();
+      redactor.token(cfg.idOf(d), rawBase + <usize>(rawStart + s), e - s, isNumeric(d), sc);
+      const tokS = this.tokens.length;
+      if (json) this.tokens.pushJsonEscapedBytes(sc.ptr, sc.length);
+      else this.tokens.pushBytes(sc.ptr, sc.length);
+      this.push(rawStart + s, rawStart + e, tokS, this.tokens.length);
+    }
+  }
+
+  /** Orders edits by raw start (insertion sort; edit lists are short and mostly sorted). */
+  sortByStart(): void {
+    const n = this.start.length;
+    for (let i = 1; i < n; i++) {
+      const s = unchecked(this.start[i]);
+      const e = unchecked(this.end[i]);
+      const ts = unchecked(this.tokStart[i]);
+      const te = unchecked(this.tokEnd[i]);
+      let j = i - 1;
+      while (j >= 0 && unchecked(this.start[j]) > s) {
+        unchecked(this.start[j + 1] = this.start[j]);
+        unchecked(this.end[j + 1] = this.end[j]);
+        unchecked(this.tokStart[j + 1] = this.tokStart[j]);
+        unchecked(this.tokEnd[j + 1] = this.tokEnd[j]);
+        j--;
+      }
+      unchecked(this.start[j + 1] = s);
+      unchecked(this.end[j + 1] = e);
+      unchecked(this.tokStart[j + 1] = ts);
+      unchecked(this.tokEnd[j + 1] = te);
+    }
+  }
+
+  /**
    * Writes raw bytes [from, to) with the edits that fall inside that range applied to `out`
    * (appended). Edits must lie entirely inside or outside the range.
    */
@@ -109,6 +157,36 @@ export class Edits {
       cursor = unchecked(this.end[i]);
     }
     if (to > cursor) out.pushBytes(raw + <usize>cursor, to - cursor);
+  }
+
+  /**
+   * Applies all edits to raw bytes [raw, raw+len) in place, left to right, when the output never
+   * overtakes the input (each token fits in the bytes freed so far). Returns the new length, or -1
+   * (and leaves the bytes untouched) when that is not possible.
+   */
+  compactInPlace(raw: usize, len: i32): i32 {
+    // Check first: the write position must never pass the read position.
+    let slack = 0;
+    for (let i = 0; i < this.start.length; i++) {
+      slack += (unchecked(this.end[i]) - unchecked(this.start[i])) - (unchecked(this.tokEnd[i]) - unchecked(this.tokStart[i]));
+      if (slack < 0) return -1;
+    }
+    let w = 0;
+    let cursor = 0;
+    for (let i = 0; i < this.start.length; i++) {
+      const s = unchecked(this.start[i]);
+      const run = s - cursor;
+      if (run > 0) memory.copy(raw + <usize>w, raw + <usize>cursor, <usize>run);
+      w += run;
+      const ts = unchecked(this.tokStart[i]);
+      const tn = unchecked(this.tokEnd[i]) - ts;
+      memory.copy(raw + <usize>w, this.tokens.ptr + <usize>ts, <usize>tn);
+      w += tn;
+      cursor = unchecked(this.end[i]);
+    }
+    const rest = len - cursor;
+    if (rest > 0) memory.copy(raw + <usize>w, raw + <usize>cursor, <usize>rest);
+    return w + rest;
   }
 
   /** Drops edits that start before `offset` and shifts the rest left by `offset`. */

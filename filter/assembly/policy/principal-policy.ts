@@ -47,7 +47,48 @@ export class EffectivePolicy {
   }
 }
 
-/** Resolves the policy for `principal`. Allocation: one small array per call. */
+/**
+ * The policies a configuration can produce, built once per configuration: the global one and
+ * one per principal rule. Resolving a caller is then a glob walk, no allocation.
+ */
+export class PolicySet {
+  readonly global: EffectivePolicy;
+  readonly perRule: Array<EffectivePolicy> = [];
+
+  constructor(public cfg: PluginConfig) {
+    this.global = buildPolicy(cfg, -1);
+    for (let r = 0; r < cfg.principals.length; r++) this.perRule.push(buildPolicy(cfg, r));
+  }
+
+  /** The policy for `principal` (first matching rule wins). Shared object: do not mutate. */
+  resolve(principal: string): EffectivePolicy {
+    const rules = this.cfg.principals;
+    for (let r = 0; r < rules.length; r++) {
+      if (globMatch(unchecked(rules[r]).match, principal)) return unchecked(this.perRule[r]);
+    }
+    return this.global;
+  }
+}
+
+/** The policy of rule `r` applied over the config (-1: no rule). */
+export function buildPolicy(cfg: PluginConfig, r: i32): EffectivePolicy {
+  const p = new EffectivePolicy();
+  p.mode = cfg.mode;
+  const n = cfg.actions.length;
+  p.actions = new StaticArray<u8>(n);
+  for (let i = 0; i < n; i++) unchecked(p.actions[i] = cfg.actions[i]);
+  p.rule = r;
+  if (r < 0) return p;
+  const rule = cfg.principals[r];
+  if (rule.mode >= 0) p.mode = <Mode>rule.mode;
+  for (let i = 0; i < n; i++) {
+    const a = unchecked(rule.actions[i]);
+    if (a >= 0) unchecked(p.actions[i] = <u8>a);
+  }
+  return p;
+}
+
+/** Resolves the policy for `principal` (allocates; prefer PolicySet.resolve on hot paths). */
 export function resolvePolicy(cfg: PluginConfig, principal: string): EffectivePolicy {
   const p = new EffectivePolicy();
   p.mode = cfg.mode;

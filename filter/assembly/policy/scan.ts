@@ -18,7 +18,7 @@ import { DETECTOR_CUSTOM } from "../detect/detector-ids";
 import { KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY } from "../detect/keyword-matcher";
 import { ScanOptions, Scanner } from "../detect/scanner";
 import { Findings } from "./findings";
-import { EffectivePolicy } from "./principal-policy";
+import { EffectivePolicy, buildPolicy } from "./principal-policy";
 
 export const MAX_SCANNERS: i32 = 16;
 
@@ -145,17 +145,7 @@ function customEnabled(cfg: PluginConfig, p: EffectivePolicy, direction: i32): b
 
 /** The policy a principal rule produces (as if a caller matched rule `r`; -1 = no rule). */
 function policyForRule(cfg: PluginConfig, r: i32): EffectivePolicy {
-  const p = new EffectivePolicy();
-  p.mode = cfg.mode;
-  const n = cfg.actions.length;
-  p.actions = new StaticArray<u8>(n);
-  for (let i = 0; i < n; i++) {
-    let a: i32 = -1;
-    if (r >= 0) a = cfg.principals[r].actions[i];
-    p.actions[i] = a >= 0 ? <u8>a : cfg.actions[i];
-  }
-  p.rule = r;
-  return p;
+  return buildPolicy(cfg, r);
 }
 
 function keywordError(code: i32): string {

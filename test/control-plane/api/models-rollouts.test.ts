@@ -122,3 +122,32 @@ describe('/v1/models and /v1/rollouts', () => {
     expect(await weights()).toEqual([['v1', 60], ['v2', 40]]);
   });
 });
+
+describe('the controller-provided candidate check', () => {
+  it('turns a typed refusal into a 400 and writes nothing; a plain bug stays a 500', async () => {
+    class TranslateError extends Error {
+      readonly code = 'INCONSISTENT';
+    }
+    let mode: 'typed' | 'bug' | 'ok' = 'typed';
+    const t = await buildTestApp({
+      dlpConfigSchema: false,
+      validateCandidate: (candidate) => {
+        if (candidate.resources.models.length === 0) return;
+        if (mode === 'typed') throw new TranslateError('route chat names missing cluster chat-v9');
+        if (mode === 'bug') throw new TypeError('x is undefined');
+      },
+    });
+    const before = t.store.revision;
+    const r = await t.call({ method: 'POST', url: '/v1/models', payload: chatModel() });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().detail).toMatch(/cannot be built from this change: route chat names missing cluster/);
+    mode = 'bug';
+    const bug = await t.call({ method: 'POST', url: '/v1/models', payload: chatModel() });
+    expect(bug.statusCode).toBe(500);
+    expect(bug.json().detail).not.toMatch(/undefined/);
+    expect(t.store.revision).toBe(before);
+    mode = 'ok';
+    expect((await t.call({ method: 'POST', url: '/v1/models', payload: chatModel() })).statusCode).toBe(201);
+    await t.close();
+  });
+});

@@ -40,7 +40,7 @@ describe('authorization policies, rate limits, filter modules, DLP policies', ()
       [{ name: 'p10', rules: [{}], action: 'DENY' }, '/action', /must be one of "ALLOW"/],
     ];
     for (const [payload, field, reason] of cases) {
-      const r = await t.call({ method: 'POST', url: '/v1/authorization-policies', payload });
+      const r = await t.call({ method: 'POST', url: '/v1/authorization-policies', payload: payload as object });
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
       const issue = (r.json().errors as { field: string; reason: string }[]).find((e) => e.field === field);
       expect(issue, `${JSON.stringify(payload)} → ${r.body}`).toBeDefined();

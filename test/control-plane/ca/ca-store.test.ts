@@ -39,6 +39,7 @@ describe('file CA store', () => {
     const id = first.authority.active().id;
     const v1 = Number(first.bundle().version);
     const before = await workloadPems(first, idOf('a', 'one'));
+    const firstBundle = first.bundle();
     first.close();
     expect(mode(dir)).toBe(0o700);
     expect(mode(join(dir, 'ca-state.json'))).toBe(0o600);
@@ -50,7 +51,9 @@ describe('file CA store', () => {
     const second = await start(dir);
     expect(second.authority.active().id).toBe(id);
     expect(second.bundle().roots).toEqual(first.bundle().roots);
-    expect(Number(second.bundle().version)).toBeGreaterThan(v1); // versions never go backwards
+    // a restart publishes the same bundle: same version, same roots and CRLs (no spurious push)
+    expect(Number(second.bundle().version)).toBe(v1);
+    expect(second.bundle().crlsPem).toBe(firstBundle.crlsPem);
     // certificates from before the restart still validate against the reloaded bundle
     const after = await workloadPems(second, idOf('a', 'two'));
     expect(await mutualHandshake(before, after, { serverId: idOf('a', 'one'), clientId: idOf('a', 'two') })).toMatchObject({ ok: true });
@@ -196,5 +199,88 @@ describe('bring your own CA (operator intermediate under their own root)', () =>
     expect(ca2.rotationStatus()).toMatchObject({ phase: 'publish', fromId: oldId });
     expect(ca2.bundle().roots).toHaveLength(2);
     expect(readdirSync(join(stateDir, 'keys'))).toHaveLength(2);
+  });
+});
+
+describe('restart and revocations', () => {
+  it('a revocation survives a restart (the CRL is re-published, or re-signed when the register changed)', async () => {
+    const dir = tempDir();
+    const { createMemoryIssuedCertificateStore } = await import('../../../control-plane/src/ca/index.js');
+    const certificates = createMemoryIssuedCertificateStore();
+    const clock = createManualClock(Date.now());
+    const first = await createMeshCa({ trustDomain: TD, store: createFileCaStore({ dir }), clock, certificates });
+    const svid = await first.currentCertificate(first.parseIdentity(idOf('a', 'one')));
+    await first.revokeCertificate(svid.serialNumber);
+    const v = first.bundle().version;
+    const crl = first.bundle().crlsPem;
+    first.close();
+    const second = await createMeshCa({ trustDomain: TD, store: createFileCaStore({ dir }), clock, certificates });
+    cas.push(second);
+    expect(second.bundle()).toMatchObject({ version: v, crlsPem: crl });
+    expect(opensslVerify({ bundle: second.bundle().rootsPem, leaf: svid.certificatePem, crl: second.bundle().crlsPem }).output).toMatch(/revoked/);
+    // a revocation the register holds but the stored CRL lacks (crash in between) is re-signed in
+    const other = await second.currentCertificate(second.parseIdentity(idOf('a', 'two')));
+    second.close();
+    const rec = (await certificates.get(other.serialNumber))!;
+    await certificates.update({ ...rec, status: 'revoked', revokedAt: new Date(clock.now()).toISOString() });
+    const third = await createMeshCa({ trustDomain: TD, store: createFileCaStore({ dir }), clock, certificates });
+    cas.push(third);
+    expect(Number(third.bundle().version)).toBe(Number(v) + 1);
+    expect(opensslVerify({ bundle: third.bundle().rootsPem, leaf: other.certificatePem, crl: third.bundle().crlsPem }).output).toMatch(/revoked/);
+  });
+});
+
+describe('file-based certificate register and join token store', () => {
+  it('keep issued certificates, revocations and join token hashes across restarts (0600, hash only)', async () => {
+    const { createFileIssuedCertificateStore, createFileJoinTokenStore } = await import('../../../control-plane/src/ca/index.js');
+    const dir = tempDir();
+    const clock = createManualClock(Date.now());
+    const open = async () => {
+      const certificates = await createFileIssuedCertificateStore(dir);
+      const joinTokenStore = await createFileJoinTokenStore(dir);
+      const ca = await createMeshCa({ trustDomain: TD, store: createFileCaStore({ dir }), clock, certificates, joinTokenStore });
+      cas.push(ca);
+      return { ca, certificates, joinTokenStore };
+    };
+    const s1 = await open();
+    const { token, record } = await s1.ca.issueJoinToken(idOf('a', 'one'));
+    const revokedToken = await s1.ca.issueJoinToken(idOf('a', 'two'));
+    await s1.ca.revokeJoinToken(revokedToken.record.tokenId);
+    const a = await s1.ca.currentCertificate(s1.ca.parseIdentity(idOf('a', 'one')));
+    const b = await s1.ca.currentCertificate(s1.ca.parseIdentity(idOf('a', 'two')));
+    await s1.ca.revokeCertificate(b.serialNumber, 'test');
+    s1.ca.close();
+    await s1.certificates.close();
+    await s1.joinTokenStore.close();
+    expect(mode(join(dir, 'issued-certificates.jsonl'))).toBe(0o600);
+    expect(mode(join(dir, 'join-tokens.jsonl'))).toBe(0o600);
+    const onDisk = readFileSync(join(dir, 'join-tokens.jsonl'), 'utf8');
+    expect(onDisk).toContain(record.tokenHash);
+    expect(onDisk).not.toContain(token.slice(4));
+
+    const s2 = await open();
+    expect((await s2.ca.joinTokens.verify(token)).spiffeId).toBe(idOf('a', 'one'));
+    await expect(s2.ca.joinTokens.verify(revokedToken.token)).rejects.toThrow(/was revoked/);
+    expect(await s2.ca.getCertificate(a.serialNumber)).toMatchObject({ status: 'active', spiffeId: idOf('a', 'one') });
+    expect(await s2.ca.getCertificate(b.serialNumber)).toMatchObject({ status: 'revoked', revocationReason: 'test' });
+    // the certificate issued before the restart still authenticates; the revoked one does not
+    expect((await s2.ca.verifyPeerCertificate(new (await import('node:crypto')).X509Certificate(a.certificatePem).raw)).identity.spiffeId).toBe(idOf('a', 'one'));
+    await expect(s2.ca.verifyPeerCertificate(new (await import('node:crypto')).X509Certificate(b.certificatePem).raw)).rejects.toThrow(/revoked/);
+    expect(opensslVerify({ bundle: s2.ca.bundle().rootsPem, leaf: b.certificatePem, crl: s2.ca.bundle().crlsPem }).output).toMatch(/revoked/);
+    s2.ca.close();
+    await s2.certificates.close();
+    await s2.joinTokenStore.close();
+  });
+
+  it('ignores a torn last line after a crash and refuses corruption elsewhere', async () => {
+    const { createFileJoinTokenStore } = await import('../../../control-plane/src/ca/index.js');
+    const dir = tempDir();
+    const rec = { tokenId: 'aaaaaaaaaaaaaaaa', tokenHash: 'a'.repeat(64), spiffeId: idOf('a', 'b'), createdAt: 'x', expiresAt: 'y' };
+    writeFileSync(join(dir, 'join-tokens.jsonl'), JSON.stringify(rec) + '\n{"tokenId":"bbb');
+    const s = await createFileJoinTokenStore(dir);
+    expect((await s.list()).map((r) => r.tokenId)).toEqual(['aaaaaaaaaaaaaaaa']);
+    await s.close();
+    writeFileSync(join(dir, 'join-tokens.jsonl'), '{oops\n' + JSON.stringify(rec) + '\n');
+    await expect(createFileJoinTokenStore(dir)).rejects.toThrow(/join-tokens.jsonl:1: not a JSON record/);
   });
 });

@@ -79,10 +79,10 @@ export function spiffeCheck(expected: string) {
 
 export interface HandshakeResult {
   readonly ok: boolean;
-  readonly error?: string;
+  readonly error?: string | undefined;
   /** What the client saw as the server's SPIFFE ID, and vice versa. */
-  readonly serverIdSeenByClient?: string;
-  readonly clientIdSeenByServer?: string;
+  readonly serverIdSeenByClient?: string | undefined;
+  readonly clientIdSeenByServer?: string | undefined;
 }
 
 /**

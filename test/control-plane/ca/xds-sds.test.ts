@@ -10,6 +10,7 @@ import {
   createNodeAuthorizer,
   createSecretsProvider,
   createStreamAuthenticator,
+  trackStreamActivity,
   type ManualClock,
   type MeshCa,
 } from '../../../control-plane/src/ca/index.js';
@@ -23,6 +24,7 @@ import {
 } from '../../../control-plane/src/xds/index.js';
 import { SotwAdsClient } from '../../xds-clients/sotw-ads-client.js';
 import { DeltaAdsClient } from '../../xds-clients/delta-ads-client.js';
+import { eventually } from '../xds/harness.js';
 import { idOf, newMeshCa, pemsFromSecrets, splitCerts } from './ca-test-kit.js';
 
 const SDS = TypeUrl.Secret;
@@ -216,6 +218,48 @@ describe('mTLS on the xDS connection', () => {
       await server.close();
       ca.close();
       other.close();
+    }
+  });
+});
+
+describe('stream activity', () => {
+  it('an identity without streams for idleMs is deactivated (no more renewals); reconnecting re-activates it', async () => {
+    const clock = createManualClock(Date.now());
+    const ca = await newMeshCa({ clock });
+    const secrets = createSecretsProvider(ca);
+    const cache = createSnapshotCache();
+    cache.setSnapshot('default', createSnapshot({ version: 'v1', resources: [] }));
+    const server = createXdsServer({ cache, authenticate: createStreamAuthenticator(ca), secrets });
+    secrets.connect((id) => server.notifySecretsChanged(id));
+    const stop = trackStreamActivity(ca, server.fleet, { idleMs: 10 * 60_000 });
+    const address = `127.0.0.1:${await server.listen()}`;
+    try {
+      const { token } = await ca.issueJoinToken(A);
+      const c1 = await SotwAdsClient.connect({ address, node: { id: 'a1' }, metadata: { authorization: `Bearer ${token}` } });
+      const c2 = await SotwAdsClient.connect({ address, node: { id: 'a2' }, metadata: { authorization: `Bearer ${token}` } });
+      for (const c of [c1, c2]) c.subscribe(SDS, ['default']);
+      await c1.responses.next();
+      await c2.responses.next();
+      expect(ca.activeIdentities()).toEqual([A]);
+      c1.close();
+      await eventually(() => server.fleet.size === 1, 3000, 'first stream gone');
+      await clock.advance(11 * 60_000);
+      expect(ca.activeIdentities()).toEqual([A]); // one stream still open
+      c2.close();
+      await eventually(() => server.fleet.size === 0, 3000, 'second stream gone');
+      await clock.advance(9 * 60_000);
+      expect(ca.activeIdentities()).toEqual([A]);
+      await clock.advance(2 * 60_000);
+      expect(ca.activeIdentities()).toEqual([]);
+      const c3 = await SotwAdsClient.connect({ address, node: { id: 'a3' }, metadata: { authorization: `Bearer ${token}` } });
+      c3.subscribe(SDS, ['default']);
+      await c3.responses.next();
+      expect(ca.activeIdentities()).toEqual([A]);
+      c3.close();
+    } finally {
+      stop();
+      await server.close();
+      ca.close();
     }
   });
 });

@@ -37,6 +37,8 @@ describe('validateMeshModel', () => {
     ['sidecar without serves', (m) => void delete w(m)[2]!['serves'], ['workload|models/chat-v1|serves|required']],
     ['sidecar serving an unknown version', (m) => void (w(m)[2]!['serves'] = { model: 'chat', version: 'v9' }), ['workload|models/chat-v1|serves.version|unknown_reference']],
     ['gateway exposing an unknown model', (m) => void (w(m)[1]!['models'] = ['nope']), ['workload|legacy/legacy-edge|models[0]|unknown_reference']],
+    ['proxyless client naming a model with hostname endpoints', (m) => void (w(m)[3]!['models'] = ['chat']), ['workload|apps/client|models[0]|conflict']],
+    ['sidecar listening on its app port', (m) => void (w(m)[2]!['listener'] = { port: 8000 }), ['workload|models/chat-v1|listener.port|conflict']],
     ['port out of range', (m) => void (w(m)[0]!['listener'] = { port: 70000 }), ['workload|gw/edge|listener.port|out_of_range']],
     ['proxyless server without port', (m) => void (w(m)[4]!['listener'] = { address: '127.0.0.1' }), ['workload|models/echo-server|listener.port|required']],
     ['duplicate model', (m) => void models(m).push({ ...models(m)[1], modelNames: ['embed-2'] }), ['model|embed|name|duplicate']],

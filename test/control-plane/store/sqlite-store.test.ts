@@ -22,6 +22,15 @@ describe('sqlite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('creates a missing data directory (0700) and the database file (0600)', async () => {
+    const { statSync } = await import('node:fs');
+    const path = join(dir, 'nested', 'deeper', 'state.db');
+    const s = createStore({ path });
+    s.close();
+    expect(statSync(join(dir, 'nested', 'deeper')).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
   it('starts empty at revision 0 with WAL and synchronous=FULL', () => {
     expect(store.revision).toBe(0);
     expect(store.snapshot().resources.models).toEqual([]);
@@ -263,5 +272,25 @@ describe('sqlite store', () => {
     expect(() => store.snapshot()).toThrow(/closed/);
     store.close(); // idempotent
     store = createStore({ path: ':memory:' });
+  });
+});
+
+describe('watchMeshModel', () => {
+  it('delivers the current state at once, then every commit as a MeshModel at its revision', async () => {
+    const { watchMeshModel } = await import('../../../control-plane/src/store/watch-mesh-model.js');
+    const store = createStore({ path: ':memory:' });
+    store.commit([{ op: 'create', kind: 'models', name: 'a', spec: model('a') }], { actor: 't' });
+    const seen: [number, string[], boolean][] = [];
+    const stop = watchMeshModel(store, 'mesh.test', (u) => seen.push([u.revision, u.model.models.map((m) => m.name), u.event !== undefined]));
+    store.commit([{ op: 'create', kind: 'models', name: 'b', spec: model('b') }], { actor: 't' });
+    store.commit([{ op: 'create', kind: 'mesh', name: 'mesh', spec: { trustDomain: 'other.test' } }], { actor: 't' });
+    stop();
+    store.commit([{ op: 'delete', kind: 'models', name: 'a' }], { actor: 't' });
+    expect(seen).toEqual([
+      [1, ['a'], false],
+      [2, ['a', 'b'], true],
+      [3, ['a', 'b'], true],
+    ]);
+    store.close();
   });
 });

@@ -127,6 +127,8 @@ describe('clusters and endpoints', () => {
     });
     expect(sdsNames(upstream('model|chat|v2')!.commonTlsContext!).sans).toEqual([[SubjectAltNameMatcher_SanType.URI, 'prefix', `spiffe://${TD}/`]]);
     expect(upstream('model|chat|v1')!.commonTlsContext!.alpnProtocols).toEqual(['http/1.1']);
+    // No identities listed, but a workload declares it serves grpc-echo/a: its identity is expected.
+    expect(sdsNames(upstream('model|grpc-echo|a')!.commonTlsContext!).sans).toEqual([[SubjectAltNameMatcher_SanType.URI, 'exact', `spiffe://${TD}/ns/models/sa/echo`]]);
     expect(cluster('model|embed|v1').transportSocket).toBeUndefined();
   });
 

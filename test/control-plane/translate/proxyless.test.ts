@@ -82,12 +82,21 @@ describe('proxyless client resources', () => {
     }
   });
 
-  it('refuses hostname endpoints for proxyless clients, naming the model version', () => {
+  it('refuses hostname endpoints for proxyless clients: validation names the workload, translation the model version', () => {
     const m = sampleModel();
-    const client = { ...m.workloads[3]!, models: ['chat'] };
-    expect(() =>
-      translateAll({ ...m, workloads: m.workloads.map((w) => (w.name === 'client' ? client : w)) }, { role: 'proxyless', workload: 'apps/client' }, { now }),
-    ).toThrow(/model "chat" versions\[1\].*hostname 'chat-v2.models.svc'/);
+    const explicit = { ...m, workloads: m.workloads.map((w) => (w.name === 'client' ? { ...w, models: ['chat'] } : w)) };
+    expect(() => translateAll(explicit, { role: 'proxyless', workload: 'apps/client' }, { now })).toThrow(/workload "apps\/client" models\[0\]: conflict/);
+    expect(() => translateAll(explicit, { role: 'proxyless', workload: 'apps/client' }, { now, validated: true })).toThrow(
+      /model "chat" versions\[1\].*hostname 'chat-v2.models.svc'/,
+    );
+  });
+
+  it('without an explicit model list, leaves out models it cannot resolve', () => {
+    const m = sampleModel();
+    const implicit = { ...m, workloads: m.workloads.map((w) => (w.name === 'client' ? { name: w.name, namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role } : w)) };
+    const res = translateAll(implicit, { role: 'proxyless', workload: 'apps/client' }, { now });
+    expect(res.listeners.map((l) => l.name)).toEqual(['embed', 'grpc-echo']);
+    expectAccepted(res);
   });
 });
 

@@ -132,6 +132,19 @@ describe('RBAC filter config', () => {
     expect(toJson(RBACSchema, rbac, { registry: envoyRegistry })).toHaveProperty('shadowRules.policies.try-partners#0.principals', [{ authenticated: {} }]);
   });
 
+  it('sidecars enforce only policies selecting them plus the gateways exposing their model', () => {
+    const r = translateRbac(m, { kind: 'server', workload: m.workloads[2]!, model: 'chat' }, WED_11_PARIS);
+    expect(Object.keys(r.rules.policies)).toEqual(['meshward:gateways#0']);
+    expect(toJson(PolicySchema, r.rules.policies['meshward:gateways#0']!)).toEqual({
+      permissions: [{ any: true }],
+      principals: [{ authenticated: { principalName: { exact: `spiffe://${TD}/ns/gw/sa/edge` } } }],
+    });
+    expect(r.shadowRules).toBeUndefined();
+    const selected = { ...m, authorizationPolicies: [...m.authorizationPolicies, { name: 'direct', workloads: ['models/*'], rules: [{ from: [`spiffe://${TD}/ns/batch/*`] }] }] };
+    const r2 = translateRbac(selected, { kind: 'server', workload: m.workloads[2]!, model: 'chat' }, WED_11_PARIS);
+    expect(Object.keys(r2.rules.policies)).toEqual(['direct#0', 'meshward:gateways#0']);
+  });
+
   it('respects workload selectors', () => {
     const names = (wk: number) =>
       Object.keys(translateRbac(m, { kind: 'server', workload: m.workloads[wk]!, model: 'grpc-echo' }, WED_11_PARIS).rules.policies);

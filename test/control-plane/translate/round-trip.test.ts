@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { equals, fromBinary, fromJson, toBinary, toJson, type DescMessage, type Message } from '@bufbuild/protobuf';
 import { sampleModel, TD } from '../model/fixtures.js';
-import { checkConsistency, envoyRegistry, translateAll, type NodeGroup, type TranslatedResources } from '../../../control-plane/src/translate/index.js';
+import { checkConsistency, envoyRegistry, translateAll, validateProtoRules, type NodeGroup, type TranslatedResources } from '../../../control-plane/src/translate/index.js';
 import { ListenerSchema } from '../../../control-plane/src/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '../../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
 import { ClusterSchema } from '../../../control-plane/src/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -65,6 +65,11 @@ describe.each(cases)('%s', (_label, model, group) => {
     const items = all(r);
     expect(items.length).toBeGreaterThanOrEqual(2);
     for (const [schema, msg] of items) roundTrip(schema, msg);
+  });
+
+  it("satisfies the protoc-gen-validate rules of Envoy's API (what Envoy checks before accepting)", () => {
+    const violations = all(r).flatMap(([schema, msg]) => validateProtoRules(schema, msg, envoyRegistry).map((v) => `${schema.typeName}: ${v}`));
+    expect(violations).toEqual([]);
   });
 
   it('is consistent', () => {

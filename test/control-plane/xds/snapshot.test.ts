@@ -8,13 +8,20 @@ import { RouteConfigurationSchema } from '../../../control-plane/src/gen/envoy/c
 import { ClusterSchema } from '../../../control-plane/src/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ListenerSchema } from '../../../control-plane/src/gen/envoy/config/listener/v3/listener_pb.js';
 import { NodeSchema } from '../../../control-plane/src/gen/envoy/config/core/v3/base_pb.js';
+import type { Listener } from '../../../control-plane/src/gen/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from '../../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
+import type { Cluster } from '../../../control-plane/src/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '../../../control-plane/src/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { TypedExtensionConfig } from '../../../control-plane/src/gen/envoy/config/core/v3/extension_pb.js';
 import {
   TypeUrl,
   XdsError,
   createSnapshot,
   createSnapshotCache,
+  fromTranslatorCheck,
   groupByMetadata,
   schemaOfForTest,
+  type TranslatedResourceSet,
 } from './support.js';
 import { encodeDeltaDiscoveryResponse } from '../../../control-plane/src/xds/wire.js';
 import { meshResources, secretsOf } from './fixtures.js';
@@ -128,6 +135,29 @@ describe('createSnapshot', () => {
       ),
     );
     expect(e.message).toBe('RDS "r": custom reason');
+  });
+});
+
+describe('translator integration', () => {
+  it("accepts the translator's TranslatedResources shape and plugs its checkConsistency in", async () => {
+    const { checkConsistency } = await import('../../../control-plane/src/translate/check-consistency.js');
+    const all = meshResources();
+    const of = <M,>(t: string) => all.filter((m) => m.$typeName === t) as unknown as M[];
+    const set: TranslatedResourceSet = {
+      listeners: of<Listener>('envoy.config.listener.v3.Listener'),
+      routes: of<RouteConfiguration>('envoy.config.route.v3.RouteConfiguration'),
+      clusters: of<Cluster>('envoy.config.cluster.v3.Cluster'),
+      endpoints: of<ClusterLoadAssignment>('envoy.config.endpoint.v3.ClusterLoadAssignment'),
+      extensionConfigs: of<TypedExtensionConfig>('envoy.config.core.v3.TypedExtensionConfig'),
+      secretNames: ['ROOTCA', 'default'],
+    };
+    const check = fromTranslatorCheck(checkConsistency);
+    const s = createSnapshot({ version: 't1', resources: set }, { consistencyCheck: check });
+    expect(s.counts).toEqual({ CDS: 2, EDS: 2, LDS: 1, RDS: 1, SDS: 0, ECDS: 1 });
+    const broken = { ...set, clusters: set.clusters.slice(0, 1), endpoints: set.endpoints.slice(0, 1) };
+    const e = refusal(() => createSnapshot({ version: 't2', resources: broken }, { consistencyCheck: check }));
+    expect(e.code).toBe('INCONSISTENT_SNAPSHOT');
+    expect(e.message).toMatch(/^RDS "routes": .*model-v2/);
   });
 });
 

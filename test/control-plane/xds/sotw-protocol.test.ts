@@ -280,4 +280,22 @@ describe('SotW ADS', () => {
     expect(pc.nonce).toBe(pd.nonce);
     expect(pc.nonce).not.toBe(rc.nonce);
   });
+
+  it('a node the grouping cannot place ends its stream with INVALID_ARGUMENT naming node metadata', async () => {
+    const { createSnapshotCache, createXdsServer } = await import('./support.js');
+    const cache = createSnapshotCache({
+      groupOf: (node) => {
+        const role = node.metadata?.role;
+        if (typeof role !== 'string') throw new Error('metadata "role" must be one of gateway, sidecar, proxyless');
+        return `role=${role}`;
+      },
+    });
+    const server = createXdsServer({ cache });
+    const port = await server.listen();
+    const c = await SotwAdsClient.connect({ address: `127.0.0.1:${port}`, node: { id: 'no-role' } });
+    c.subscribe(CDS, []);
+    expect(await c.status).toEqual({ code: 3, details: 'node: metadata "role" must be one of gateway, sidecar, proxyless' });
+    c.close();
+    await server.close();
+  });
 });

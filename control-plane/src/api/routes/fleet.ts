@@ -35,14 +35,26 @@ const Node = Type.Object(
     streamId: Type.Integer(),
     connectedSince: Type.String(),
     lastSeen: Type.String(),
+    staleRequests: Type.Optional(Type.Integer({ description: 'Requests with a stale or unknown nonce (ignored, as Envoy expects).' })),
+    unknownTypeRequests: Type.Optional(Type.Integer({ description: 'Requests for type URLs this server does not serve.' })),
     types: Type.Record(Type.String(), TypeState, { description: 'Per xDS type (LDS, RDS, CDS, EDS, SDS, ECDS).' }),
+    ackedConfigVersion: Type.Optional(
+      Type.Integer({ description: 'Lowest store revision ACKed across the subscribed config types (SDS excluded: secrets have their own versions).' }),
+    ),
+    inSync: Type.Boolean({ description: 'Every subscribed config type ACKed the current config version (or later) and none has an unresolved NACK.' }),
   },
   { additionalProperties: false, title: 'FleetNode' },
 );
 
 const iso = (d: Date | undefined): string | undefined => (d === undefined ? undefined : d.toISOString());
 
-function view(s: StreamStatus): Record<string, unknown> {
+/** The store revision a version_info names (`12` or `12.w101` with time-window bits); undefined otherwise. */
+function revisionOf(version: string | undefined): number | undefined {
+  const m = version === undefined ? null : /^(\d+)(?:\.|$)/.exec(version);
+  return m === null ? undefined : Number(m[1]);
+}
+
+function view(s: StreamStatus, configVersion: number): Record<string, unknown> {
   const types: Record<string, unknown> = {};
   for (const [short, t] of Object.entries(s.types)) {
     types[short] = prune({
@@ -55,6 +67,10 @@ function view(s: StreamStatus): Record<string, unknown> {
       lastNack: t.lastNack === undefined ? undefined : { ...t.lastNack, at: t.lastNack.at.toISOString() },
     });
   }
+  const config = Object.entries(s.types).filter(([short]) => short !== 'SDS');
+  const acked = config.map(([, t]) => revisionOf(t.ackedVersion));
+  const ackedConfigVersion = acked.length === 0 || acked.some((v) => v === undefined) ? undefined : Math.min(...(acked as number[]));
+  const nacked = config.some(([, t]) => t.lastNack !== undefined && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt));
   return prune({
     nodeId: s.nodeId,
     cluster: s.cluster,
@@ -65,7 +81,11 @@ function view(s: StreamStatus): Record<string, unknown> {
     streamId: s.streamId,
     connectedSince: s.connectedSince.toISOString(),
     lastSeen: s.lastSeen.toISOString(),
+    staleRequests: (s as { staleRequests?: number }).staleRequests,
+    unknownTypeRequests: (s as { unknownTypeRequests?: number }).unknownTypeRequests,
     types,
+    ackedConfigVersion,
+    inSync: ackedConfigVersion !== undefined && ackedConfigVersion >= configVersion && !nacked,
   });
 }
 
@@ -105,7 +125,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return {
         configVersion: ctx.store.revision,
         connected: all.length,
-        items: page.items.map(view),
+        items: page.items.map((s) => view(s, ctx.store.revision)),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     },
@@ -123,7 +143,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const streams = ctx.fleet?.byNode(request.params.nodeId) ?? [];
       if (streams.length === 0) throw new ApiError('NOT_FOUND', `no connected node ${request.params.nodeId}`);
-      return { configVersion: ctx.store.revision, items: streams.map(view) };
+      return { configVersion: ctx.store.revision, items: streams.map((s) => view(s, ctx.store.revision)) };
     },
   );
 }

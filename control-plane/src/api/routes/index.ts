@@ -14,6 +14,7 @@ import { modelRoutes } from './models.js';
 import { rateLimitRoutes } from './rate-limits.js';
 import { rolloutRoutes } from './rollouts.js';
 import { tokenRoutes } from './tokens.js';
+import { whoamiRoutes } from './whoami.js';
 import { workloadRoutes } from './workloads.js';
 
 /** Registers every route of the API. One line per resource; each module owns its routes. */
@@ -24,6 +25,7 @@ export function registerRoutes(
 ): void {
   healthRoutes(app, ctx, opts);
   tokenRoutes(app, ctx);
+  whoamiRoutes(app);
   auditRoutes(app, ctx);
   meshRoutes(app, ctx);
   workloadRoutes(app, ctx);

@@ -1,0 +1,118 @@
+/**
+ * The control plane's settings: every knob `npm start` reads, its config-file name, its
+ * environment variable and its default, in one table ({@link SETTINGS_REFERENCE}) that the parser,
+ * the README's configuration reference and the tests all use.
+ *
+ * Precedence: defaults ← config file (YAML or JSON; `--config <path>` or `MESHWARD_CONFIG`) ←
+ * environment variables (`MESHWARD_*`). A bad value anywhere stops start-up naming the setting,
+ * where the value came from, and why (see parse-settings.ts).
+ */
+import type { KeyAlgorithm } from '../ca/key-material.js';
+import type { OperatorCaFiles } from '../ca/operator-ca.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Transport security of the xDS port.
+ * - `off`: plaintext (the default: the port is on loopback). Streams still prove their identity
+ *   with a join token before any secret is served.
+ * - `tls`: TLS with a serving certificate issued (and renewed) by the mesh CA; a client
+ *   certificate from the mesh CA is asked for and, when presented, authenticates the stream (mTLS);
+ *   join tokens keep working for first contact.
+ */
+export type XdsTlsMode = 'off' | 'tls';
+export const XDS_TLS_MODES: readonly XdsTlsMode[] = ['off', 'tls'];
+
+export interface Settings {
+  /** Where the SQLite database, the CA (keys 0600) and the admin token file live. Relative to the working directory. */
+  readonly dataDir: string;
+  /** SPIFFE trust domain of every workload identity (until a `mesh` resource says otherwise). */
+  readonly trustDomain: string;
+  readonly xds: {
+    readonly host: string;
+    /** 0 = an ephemeral port (tests). */
+    readonly port: number;
+    readonly tls: XdsTlsMode;
+    /** Extra DNS names / IPs on the xDS serving certificate (`tls` only). */
+    readonly tlsServerNames: readonly string[];
+    /** Publish once no change arrived for this long. */
+    readonly debounceQuietMs: number;
+    /** …but at most this long after the first change of a burst. */
+    readonly debounceMaxDelayMs: number;
+    /** Accept join tokens on ADS streams (first contact of a workload). */
+    readonly joinTokens: boolean;
+    /** Put RBAC in proxyless gRPC server listeners (grpc-js then needs GRPC_XDS_EXPERIMENTAL_RBAC=true). */
+    readonly proxylessRbac: boolean;
+  };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    /** Serve /docs and /openapi.json without a token. */
+    readonly publicDocs: boolean;
+  };
+  readonly ca: {
+    /** Key algorithm of a CA meshward creates. */
+    readonly keyAlgorithm: KeyAlgorithm;
+    readonly workloadKeyAlgorithm: KeyAlgorithm;
+    /** Workload certificate lifetime. */
+    readonly certTtlMs: number;
+    /** Re-issue a workload certificate after this fraction of its lifetime. */
+    readonly rotationFraction: number;
+    /** CA rotation: how long the publish and retire phases each wait for pushes to land. */
+    readonly propagationDelayMs: number;
+    /** Default lifetime of a join token. */
+    readonly joinTokenTtlMs: number;
+    /** Bring your own CA: an intermediate under the operator's root. Undefined = meshward creates its own. */
+    readonly operatorCa: OperatorCaFiles | undefined;
+  };
+  readonly log: { readonly level: LogLevel };
+  /** Longest a clean shutdown may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** One row of the configuration reference. */
+export interface SettingReference {
+  /** Dotted name, as written in the config file (`xds.port` = `xds: { port: … }`). */
+  readonly name: string;
+  readonly env: string;
+  /** The default, as a user would write it. */
+  readonly default: string;
+  readonly description: string;
+}
+
+/** Environment variable naming the config file (like `--config <path>`). */
+export const CONFIG_ENV = 'MESHWARD_CONFIG';
+
+/**
+ * Every setting with its file name, environment variable and default. The parser is driven by
+ * this table, so it is complete by construction.
+ */
+export const SETTINGS_REFERENCE: readonly SettingReference[] = [
+  { name: 'dataDir', env: 'MESHWARD_DATA_DIR', default: './.meshward', description: 'Data directory: SQLite store, CA keys (0600), admin token file.' },
+  { name: 'trustDomain', env: 'MESHWARD_TRUST_DOMAIN', default: 'meshward.local', description: 'SPIFFE trust domain (lower-case DNS-like name, no scheme or port).' },
+  { name: 'xds.host', env: 'MESHWARD_XDS_HOST', default: '127.0.0.1', description: 'Address the xDS (ADS) gRPC server binds.' },
+  { name: 'xds.port', env: 'MESHWARD_XDS_PORT', default: '18000', description: 'xDS port (0 = ephemeral).' },
+  { name: 'xds.tls', env: 'MESHWARD_XDS_TLS', default: 'off', description: "'off' (plaintext) or 'tls' (serving certificate from the mesh CA; client certificates accepted for mTLS)." },
+  { name: 'xds.tlsServerNames', env: 'MESHWARD_XDS_TLS_SERVER_NAMES', default: '', description: 'Extra DNS names / IPs (comma-separated) on the xDS serving certificate.' },
+  { name: 'xds.debounce.quiet', env: 'MESHWARD_DEBOUNCE_QUIET', default: '100ms', description: 'Push once no change arrived for this long.' },
+  { name: 'xds.debounce.maxDelay', env: 'MESHWARD_DEBOUNCE_MAX_DELAY', default: '1s', description: 'Push at most this long after the first change of a burst.' },
+  { name: 'xds.joinTokens', env: 'MESHWARD_XDS_JOIN_TOKENS', default: 'true', description: 'Accept join tokens on ADS streams.' },
+  { name: 'xds.proxylessRbac', env: 'MESHWARD_PROXYLESS_RBAC', default: 'true', description: 'RBAC in proxyless gRPC server listeners (needs GRPC_XDS_EXPERIMENTAL_RBAC=true in the servers).' },
+  { name: 'api.host', env: 'MESHWARD_API_HOST', default: '127.0.0.1', description: 'Address the REST API binds.' },
+  { name: 'api.port', env: 'MESHWARD_API_PORT', default: '8080', description: 'REST API port (0 = ephemeral).' },
+  { name: 'api.bodyLimit', env: 'MESHWARD_API_BODY_LIMIT', default: '1048576', description: 'Largest accepted request body, in bytes.' },
+  { name: 'api.publicDocs', env: 'MESHWARD_API_PUBLIC_DOCS', default: 'false', description: 'Serve /docs and /openapi.json without a token.' },
+  { name: 'ca.keyAlgorithm', env: 'MESHWARD_CA_KEY_ALGORITHM', default: 'ECDSA_P256', description: 'Key algorithm of a CA meshward creates (ECDSA_P256, ECDSA_P384, RSA_2048, RSA_3072, RSA_4096).' },
+  { name: 'ca.workloadKeyAlgorithm', env: 'MESHWARD_WORKLOAD_KEY_ALGORITHM', default: 'ECDSA_P256', description: 'Key algorithm of workload certificates.' },
+  { name: 'ca.certTtl', env: 'MESHWARD_CERT_TTL', default: '24h', description: 'Workload certificate lifetime (1m .. 365d).' },
+  { name: 'ca.rotationFraction', env: 'MESHWARD_ROTATION_FRACTION', default: '0.5', description: 'Re-issue a workload certificate after this fraction of its lifetime, in (0, 0.9].' },
+  { name: 'ca.propagationDelay', env: 'MESHWARD_CA_PROPAGATION_DELAY', default: '5m', description: 'CA rotation: wait of the publish and retire phases.' },
+  { name: 'ca.joinTokenTtl', env: 'MESHWARD_JOIN_TOKEN_TTL', default: '24h', description: 'Default lifetime of a join token.' },
+  { name: 'ca.operatorCa.certificateFile', env: 'MESHWARD_CA_CERT_FILE', default: '', description: 'Bring your own CA: intermediate certificate (PEM). Set all three files or none.' },
+  { name: 'ca.operatorCa.privateKeyFile', env: 'MESHWARD_CA_KEY_FILE', default: '', description: "Bring your own CA: the intermediate's private key (PEM)." },
+  { name: 'ca.operatorCa.rootFile', env: 'MESHWARD_CA_ROOT_FILE', default: '', description: "Bring your own CA: the operator's root certificate (PEM)." },
+  { name: 'log.level', env: 'MESHWARD_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'shutdownTimeout', env: 'MESHWARD_SHUTDOWN_TIMEOUT', default: '10s', description: 'Longest a clean shutdown may take before the process exits anyway.' },
+];

@@ -1,0 +1,294 @@
+/**
+ * The composition root: builds the whole control plane from {@link Settings} — SQLite store and
+ * CA in the data directory, the controller, the ADS server and the REST API — and owns their
+ * lifecycle. `main.ts` and the end-to-end tests use it the same way.
+ *
+ * Lifecycle:
+ * - `start()`: creates the data directory (0700), opens the store, loads or creates the CA,
+ *   creates the bootstrap admin token on first start (0600 file), publishes the snapshots of the
+ *   current store revision, then binds xDS and the REST API. If anything fails, whatever was
+ *   started is stopped again and the error names the setting or component at fault. Call once.
+ * - `stop()`: stops the REST API (no new changes), the controller (no new pushes), ends every ADS
+ *   stream and closes the xDS server, stops the CA's timers, then closes the store (every commit is
+ *   already durable: the store syncs before acknowledging). Idempotent; safe after a failed start.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { pino, type Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { bootstrapAdminToken, type BootstrapResult } from './api/bootstrap.js';
+import { createSystemClock, type Clock } from './ca/clock.js';
+import { createFileCaStore } from './ca/file-ca-store.js';
+import { createMeshCa, type MeshCa, type ServingCertificate } from './ca/mesh-ca.js';
+import { createSecretsProvider } from './ca/secrets-provider.js';
+import { createStreamAuthenticator } from './ca/stream-authenticator.js';
+import type { Settings } from './config/settings.js';
+import { createController, type Controller } from './controller/controller.js';
+import { groupKeyOf } from './controller/node-group-key.js';
+import { createTypeVersionFile } from './controller/type-versions.js';
+import { createSqliteIssuedCertificateStore, createSqliteJoinTokenStore } from './store/sqlite-ca-stores.js';
+import { createSqliteStore, type SqliteStore } from './store/sqlite-store.js';
+import { createSnapshotCache } from './xds/snapshot-cache.js';
+import { createXdsServer, type XdsServer } from './xds/xds-server.js';
+import { createXdsServerCredentials } from './xds/server-credentials.js';
+
+/** File names inside the data directory. */
+export const DATA_FILES = {
+  database: 'meshward.db',
+  caDir: 'ca',
+  typeVersions: 'xds-versions.json',
+} as const;
+
+export interface ControlPlaneAddresses {
+  /** `host:port` of the ADS server. */
+  readonly xds: string;
+  readonly xdsPort: number;
+  readonly xdsTls: boolean;
+  /** Base URL of the REST API, e.g. `http://127.0.0.1:8080`. */
+  readonly api: string;
+  readonly apiPort: number;
+}
+
+export interface ControlPlane {
+  start(): Promise<ControlPlaneAddresses>;
+  stop(): Promise<void>;
+  /** Set once `start()` resolved. */
+  readonly addresses: ControlPlaneAddresses | undefined;
+  /** Where the bootstrap admin token is (and whether this start created it). Set once started. */
+  readonly adminToken: BootstrapResult | undefined;
+  /** The running parts, for tests and tools. Throw before `start()`. */
+  readonly store: SqliteStore;
+  readonly ca: MeshCa;
+  readonly controller: Controller;
+  readonly xds: XdsServer;
+  readonly api: FastifyInstance;
+}
+
+export interface ControlPlaneOptions {
+  /** Defaults to a pino logger at `settings.log.level` writing JSON to stderr. */
+  readonly logger?: Logger;
+  /** Time for the CA (expiry, renewals, rotations) and the controller (time windows). Defaults to the system clock. */
+  readonly clock?: Clock;
+}
+
+/** A start-up failure naming the part at fault (`xds.port`, `ca`, `store`, ...). */
+export class ControlPlaneError extends Error {
+  override readonly name = 'ControlPlaneError';
+  constructor(
+    /** The setting or component at fault, e.g. `xds.port`, `ca`, `dataDir`. */
+    readonly setting: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${setting}: ${message}`, options);
+  }
+}
+
+export function createControlPlane(settings: Settings, options: ControlPlaneOptions = {}): ControlPlane {
+  const log = options.logger ?? pino({ level: settings.log.level, base: { service: 'meshward-control-plane' } }, pino.destination(2));
+  const clock = options.clock ?? createSystemClock();
+  let store: SqliteStore | undefined;
+  let ca: MeshCa | undefined;
+  let controller: Controller | undefined;
+  let xds: XdsServer | undefined;
+  let api: FastifyInstance | undefined;
+  let serving: ServingCertificate | undefined;
+  let unsubscribeSecrets: (() => void) | undefined;
+  let addresses: ControlPlaneAddresses | undefined;
+  let adminToken: BootstrapResult | undefined;
+  let startCalled = false;
+  let stopping: Promise<void> | undefined;
+  let ready = false;
+
+  const need = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new ControlPlaneError(what, 'the control plane is not started');
+    return v;
+  };
+
+  const stop = async (): Promise<void> => {
+    ready = false;
+    const step = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err, component: what }, `stopping ${what} failed`);
+      }
+    };
+    await step('api', () => api?.close());
+    await step('controller', () => controller?.stop());
+    await step('xds', () => xds?.close());
+    await step('secrets', () => unsubscribeSecrets?.());
+    await step('serving certificate', () => serving?.close());
+    await step('ca', async () => {
+      if (ca === undefined) return;
+      await Promise.race([ca.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      ca.close();
+    });
+    await step('store', () => store?.close());
+    log.info({}, 'control plane stopped');
+  };
+
+  const start = async (): Promise<ControlPlaneAddresses> => {
+    if (startCalled) throw new ControlPlaneError('start', 'start() may be called once');
+    startCalled = true;
+    try {
+      try {
+        mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw new ControlPlaneError('dataDir', `cannot create ${settings.dataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+      }
+      const dbPath = join(settings.dataDir, DATA_FILES.database);
+      try {
+        store = createSqliteStore({ path: dbPath, onListenerError: (err) => log.error({ err }, 'a store change listener failed') });
+      } catch (err) {
+        throw new ControlPlaneError('dataDir', `cannot open the store ${dbPath}: ${(err as Error).message}`, { cause: err });
+      }
+      const registry = new Registry();
+      try {
+        ca = await createMeshCa({
+          trustDomain: settings.trustDomain,
+          store: createFileCaStore({ dir: join(settings.dataDir, DATA_FILES.caDir) }),
+          certificates: createSqliteIssuedCertificateStore(store),
+          joinTokenStore: createSqliteJoinTokenStore(store),
+          clock,
+          registry,
+          caKeyAlgorithm: settings.ca.keyAlgorithm,
+          workloadKeyAlgorithm: settings.ca.workloadKeyAlgorithm,
+          workloadCertTtlMs: settings.ca.certTtlMs,
+          renewAtFraction: settings.ca.rotationFraction,
+          propagationDelayMs: settings.ca.propagationDelayMs,
+          joinTokenDefaultTtlMs: settings.ca.joinTokenTtlMs,
+          joinTokenMaxTtlMs: Math.max(settings.ca.joinTokenTtlMs, 30 * 86_400_000),
+          ...(settings.ca.operatorCa !== undefined ? { operatorCa: settings.ca.operatorCa } : {}),
+          log: (level, message) => log[level]({ component: 'ca' }, message),
+        });
+      } catch (err) {
+        const setting = settings.ca.operatorCa !== undefined ? 'ca.operatorCa' : /trust ?domain/i.test((err as Error).message) ? 'trustDomain' : 'ca';
+        throw new ControlPlaneError(setting, `cannot load or create the CA in ${join(settings.dataDir, DATA_FILES.caDir)}: ${(err as Error).message}`, { cause: err });
+      }
+      const meshCa = ca;
+      adminToken = bootstrapAdminToken(store, settings.dataDir);
+
+      const cache = createSnapshotCache({ groupOf: groupKeyOf });
+      const secrets = createSecretsProvider(meshCa);
+      // The controller is created after the server (it watches the server's fleet); the server
+      // only calls authorizeNode once streams arrive, after listen().
+      let ctl: Controller | undefined;
+      xds = createXdsServer({
+        cache,
+        authenticate: createStreamAuthenticator(meshCa, { allowJoinTokens: settings.xds.joinTokens }),
+        authorizeNode: (identity, node) => need(ctl, 'controller').authorizeNode(identity, node),
+        secrets,
+        onError: (err, context) => log.warn({ code: err.code, ...context }, `xDS: ${err.message}`),
+      });
+      const xdsServer = xds;
+      unsubscribeSecrets = secrets.connect((id) => xdsServer.notifySecretsChanged(id));
+      xdsServer.fleet.on('nack', (e) => log.warn({ nodeId: e.nodeId, group: e.group, typeUrl: e.typeUrl, version: e.version, code: e.code }, `NACK: ${e.message}`));
+      xdsServer.fleet.on('connect', (s) => log.info({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
+      xdsServer.fleet.on('disconnect', (s) => log.info({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
+
+      ctl = controller = createController({
+        store,
+        cache,
+        fleet: xdsServer.fleet,
+        defaultTrustDomain: settings.trustDomain,
+        clock,
+        quietMs: settings.xds.debounceQuietMs,
+        maxDelayMs: settings.xds.debounceMaxDelayMs,
+        proxylessRbac: settings.xds.proxylessRbac,
+        typeVersions: createTypeVersionFile(join(settings.dataDir, DATA_FILES.typeVersions), (err) =>
+          log.warn({ err }, 'cannot read or write the xDS version record; versions may change on the next restart'),
+        ),
+        log: log.child({ component: 'controller' }),
+      });
+      await controller.start();
+
+      let credentials = createXdsServerCredentials({ mode: 'insecure' });
+      if (settings.xds.tls === 'tls') {
+        const ips = [settings.xds.host, ...settings.xds.tlsServerNames].filter((h) => /^[\d.]+$|:/.test(h) && h !== '0.0.0.0' && h !== '::');
+        const names = ['localhost', ...settings.xds.tlsServerNames.filter((h) => !ips.includes(h))];
+        if (!/^[\d.]+$|:/.test(settings.xds.host)) names.push(settings.xds.host);
+        serving = await meshCa.servingCertificate({ dnsNames: [...new Set(names)], ipAddresses: [...new Set(['127.0.0.1', ...ips])] });
+        const m = serving.current();
+        const tls = createXdsServerCredentials({ mode: 'tls', certificateChain: m.certificateChain, privateKey: m.privateKey, clientCa: m.clientCa, clientCertificates: 'optional' });
+        serving.onChange((next) => tls.update({ certificateChain: next.certificateChain, privateKey: next.privateKey, clientCa: next.clientCa }));
+        credentials = tls;
+      }
+      let xdsPort: number;
+      try {
+        xdsPort = await xdsServer.listen({ host: settings.xds.host, port: settings.xds.port, credentials: credentials.credentials });
+      } catch (err) {
+        throw new ControlPlaneError('xds.port', `cannot listen on ${settings.xds.host}:${settings.xds.port}: ${(err as Error).message}`, { cause: err });
+      }
+
+      api = await createApp({
+        store,
+        trustDomain: settings.trustDomain,
+        ca: meshCa,
+        fleet: xdsServer.fleet,
+        validateCandidate: controller.validateCandidate,
+        metricsRegistries: [registry],
+        publicDocs: settings.api.publicDocs,
+        bodyLimit: settings.api.bodyLimitBytes,
+        notReadyReason: () => (ready ? undefined : 'starting or stopping'),
+      });
+      const apiLog = log.child({ component: 'api' });
+      api.addHook('onResponse', async (request, reply) => {
+        apiLog.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      });
+      api.addHook('onError', async (request, reply, err) => {
+        if (reply.statusCode >= 500) apiLog.error({ err, method: request.method, url: request.url }, 'request failed');
+      });
+      try {
+        await api.listen({ host: settings.api.host, port: settings.api.port });
+      } catch (err) {
+        throw new ControlPlaneError('api.port', `cannot listen on ${settings.api.host}:${settings.api.port}: ${(err as Error).message}`, { cause: err });
+      }
+      const bound = api.server.address();
+      const apiPort = typeof bound === 'object' && bound !== null ? bound.port : settings.api.port;
+      const hostForUrl = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+      addresses = {
+        xds: `${hostForUrl(settings.xds.host)}:${xdsPort}`,
+        xdsPort,
+        xdsTls: settings.xds.tls === 'tls',
+        api: `http://${hostForUrl(settings.api.host)}:${apiPort}`,
+        apiPort,
+      };
+      ready = true;
+      log.info({ xds: addresses.xds, api: addresses.api, dataDir: settings.dataDir, revision: store.revision }, 'control plane started');
+      return addresses;
+    } catch (err) {
+      await stopOnce();
+      throw err;
+    }
+  };
+  const stopOnce = (): Promise<void> => (stopping ??= stop());
+
+  return {
+    start,
+    stop: stopOnce,
+    get addresses() {
+      return addresses;
+    },
+    get adminToken() {
+      return adminToken;
+    },
+    get store() {
+      return need(store, 'store');
+    },
+    get ca() {
+      return need(ca, 'ca');
+    },
+    get controller() {
+      return need(controller, 'controller');
+    },
+    get xds() {
+      return need(xds, 'xds');
+    },
+    get api() {
+      return need(api, 'api');
+    },
+  };
+}
