@@ -1,13 +1,18 @@
 /**
- * Child of xds-bench.ts: the memory floor of node:http2 itself — a bare HTTP/2 server holding N
- * connections with one open stream each (response headers and one 2.5 KB DATA frame sent, as an
- * idle xDS stream has), no gRPC and no xDS state; the clients run in a forked copy of this file.
- * Prints one JSON line {connections, rss_kb_per_connection, heap_kb_per_connection}.
- * Usage: node --expose-gc --import tsx xds-bench-h2-floor.ts <n>
+ * Child of xds-bench.ts: memory floors under the xDS server, measured in a process of their own.
+ *  - `http2`: a bare node:http2 server holding N connections with one open stream each (response
+ *    headers and one 2.5 KB DATA frame sent, as an idle xDS stream has); no gRPC, no xDS.
+ *  - `grpc`: a bare @grpc/grpc-js server whose bidi handler only keeps the call and answers the first
+ *    message with 2.5 KB (same method path as ADS); no xDS state.
+ * The clients (raw HTTP/2, one connection each) run in a forked copy of this file.
+ * Prints one JSON line {kind, connections, rss_kb_per_connection, heap_kb_per_connection}.
+ * Usage: node --expose-gc --import tsx xds-bench-h2-floor.ts <http2|grpc> <n>
  */
 import * as http2 from 'node:http2';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { connect, openStream, SOTW_PATH } from '../xds-clients/raw-grpc-stream.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const settle = async (): Promise<void> => {
@@ -16,45 +21,65 @@ const settle = async (): Promise<void> => {
     await new Promise((r) => setTimeout(r, 150));
   }
 };
+const raw = (b: Buffer): Buffer => b;
 
 if (process.argv[2] === 'client') {
   const port = Number(process.argv[3]);
   const n = Number(process.argv[4]);
   const held: unknown[] = [];
   for (let i = 0; i < n; i++) {
-    const s = http2.connect(`http://127.0.0.1:${port}`);
-    await new Promise((r) => s.once('connect', r));
-    const st = s.request({ ':method': 'POST', ':path': '/x', 'content-type': 'application/grpc', te: 'trailers' });
-    st.write(Buffer.alloc(60));
-    held.push(s, st);
+    const session = await connect({ address: `127.0.0.1:${port}` });
+    const stream = openStream(session, SOTW_PATH);
+    await new Promise<void>((resolve) => {
+      stream.once('message', () => resolve());
+      stream.write(Buffer.alloc(60));
+    });
+    held.push(session, stream);
   }
   process.send!('ready');
   process.on('disconnect', () => process.exit(0));
 } else {
-  const n = Number(process.argv[2] ?? 3000);
-  const server = http2.createServer({ maxDeflateDynamicTableSize: 0, settings: { headerTableSize: 0 } });
-  const held: http2.ServerHttp2Stream[] = [];
-  server.on('stream', (stream) => {
-    held.push(stream);
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
-    stream.write(Buffer.alloc(2500));
-  });
-  server.listen(0, '127.0.0.1', async () => {
-    const port = (server.address() as { port: number }).port;
-    await settle();
-    const m0 = process.memoryUsage();
-    const child = fork(fileURLToPath(import.meta.url), ['client', String(port), String(n)], { execArgv: ['--import', 'tsx'] });
-    await new Promise((r) => child.once('message', r));
-    await settle();
-    const m1 = process.memoryUsage();
-    console.log(
-      JSON.stringify({
-        connections: n,
-        rss_kb_per_connection: Number(((m1.rss - m0.rss) / 1024 / n).toFixed(1)),
-        heap_kb_per_connection: Number(((m1.heapUsed - m0.heapUsed) / 1024 / n).toFixed(1)),
-      }),
+  const kind = process.argv[2] === 'grpc' ? 'grpc' : 'http2';
+  const n = Number(process.argv[3] ?? 3000);
+  const held: unknown[] = [];
+  let port: number;
+  if (kind === 'http2') {
+    const server = http2.createServer({ maxDeflateDynamicTableSize: 0, settings: { headerTableSize: 0 }, ...(process.env.FLOOR_H2_OPTS ? JSON.parse(process.env.FLOOR_H2_OPTS) : {}) });
+    server.on('stream', (stream) => {
+      held.push(stream);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.once('data', () => stream.write(Buffer.concat([Buffer.from([0, 0, 0, 0x09, 0xc4]), Buffer.alloc(2500)])));
+    });
+    port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  } else {
+    const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
+    server.addService(
+      { s: { path: SOTW_PATH, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+      {
+        s: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+          held.push(call);
+          call.once('data', () => call.write(Buffer.alloc(2500)));
+        },
+      },
     );
-    child.kill();
-    process.exit(0);
-  });
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+  }
+  await settle();
+  const m0 = process.memoryUsage();
+  const child = fork(fileURLToPath(import.meta.url), ['client', String(port), String(n)], { execArgv: ['--import', 'tsx'] });
+  await new Promise((r) => child.once('message', r));
+  await settle();
+  const m1 = process.memoryUsage();
+  console.log(
+    JSON.stringify({
+      kind,
+      connections: n,
+      rss_kb_per_connection: Number(((m1.rss - m0.rss) / 1024 / n).toFixed(1)),
+      heap_kb_per_connection: Number(((m1.heapUsed - m0.heapUsed) / 1024 / n).toFixed(1)),
+    }),
+  );
+  child.kill();
+  process.exit(0);
 }

@@ -194,4 +194,17 @@ describe('streamed responses (SSE)', () => {
     sendChunks(s, [sseDelta(`mail ${SAMPLES.email}`), SSE_DONE]);
     expect(streamedText(s.downstream.bodyText)).toBe(`mail ${SAMPLES.email}`);
   });
+
+  it('failure_mode closed: a malformed event ends the stream with an error event', async () => {
+    const envoy = await meshward({ ...CONFIG, failure_mode: 'closed' });
+    const s = openStream(envoy);
+    sendChunks(s, [sseDelta('fine, mail jane.'), 'data: {"choices": [oops\n\n', sseDelta('never sent'), SSE_DONE]);
+    const out = s.downstream.bodyText;
+    everyEventIsValid(out);
+    const events = sseEvents(out);
+    expect(events.at(-1)).toBe('[DONE]');
+    expect((events.at(-2) as { error: { code: string } }).error.code).toBe('malformed_json');
+    expect(out).not.toContain('never sent');
+    expect(out).not.toContain('oops');
+  });
 });

@@ -38,7 +38,7 @@ export interface DlpEngineOptions {
   /** The compiled filter: bytes or a file path (e.g. filter/build/meshward.wasm). */
   readonly wasm: Uint8Array | string;
   readonly createHost: DryRunHostFactory;
-  /** SPIFFE ID the dry-run request appears to come from (connection.uri_san_peer_certificate). Defaults to none. */
+  /** Default SPIFFE ID a dry-run request comes from (connection.uri_san_peer_certificate) when the call names none. Defaults to none. */
   readonly principal?: string;
 }
 
@@ -118,7 +118,8 @@ export function createDlpEngine(options: DlpEngineOptions): DlpEnginePort {
           throw new DlpConfigRefused(reasonOf(err));
         }
         try {
-          const properties = options.principal === undefined ? {} : { 'connection.uri_san_peer_certificate': options.principal };
+          const principal = input.principal ?? options.principal;
+          const properties = principal === undefined ? {} : { 'connection.uri_san_peer_certificate': principal, 'connection.mtls': true };
           const s = host.newStream({ properties });
           const requestHeaders: HeaderPair[] = [
             [':method', 'POST'],

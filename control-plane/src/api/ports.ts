@@ -56,5 +56,7 @@ export interface DlpEnginePort {
     contentType: string;
     path: string;
     direction: 'request' | 'response';
+    /** The caller's SPIFFE ID as the proxy would see it (for per-principal rules); none when absent. */
+    principal?: string;
   }): Promise<DlpDryRunResult>;
 }

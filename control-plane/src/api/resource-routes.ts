@@ -9,6 +9,21 @@ import { Metadata, ProblemSchema } from './schemas/common.js';
 
 /** Response header carrying the store revision a write produced (or the current one on reads). */
 export const CONFIG_VERSION_HEADER = 'meshward-config-version';
+/** Set (to `true`) on responses of `?dryRun=true` writes: everything was checked, nothing written. */
+export const DRY_RUN_HEADER = 'meshward-dry-run';
+
+/**
+ * `?dryRun=true` on any write: run every check (schema, model, translation, preconditions) and
+ * answer with what would be stored, writing nothing (like `kubectl --dry-run=server`).
+ */
+export const WriteQuery = Type.Object(
+  { dryRun: Type.Optional(Type.Boolean({ description: 'Check only: validate fully and return the result without writing.' })) },
+  { additionalProperties: false },
+);
+
+export function isDryRun(request: FastifyRequest): boolean {
+  return (request.query as { dryRun?: boolean } | undefined)?.dryRun === true;
+}
 
 /**
  * A resource kind served under /v1/<kind> with the standard verbs:
@@ -137,6 +152,10 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
     if (r === undefined) throw new ApiError('NOT_FOUND', `${label(key)} does not exist`);
     return r;
   };
+  const sendDryRun = (reply: FastifyReply, r: StoredResource, status = 200): FastifyReply => {
+    void reply.header(DRY_RUN_HEADER, 'true').header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
+    return reply.code(status).send(present(def, r, ctx));
+  };
   const sendResource = (reply: FastifyReply, r: StoredResource, status = 200): FastifyReply => {
     void reply.header('etag', etagOf(r.resourceVersion));
     void reply.header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
@@ -192,6 +211,7 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
       schema: {
         tags,
         summary: `Create a ${def.kindName}`,
+        querystring: WriteQuery,
         body: writeBodySchema(def, false),
         response: { 201: Resource, ...errors, 409: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema },
       },
@@ -204,9 +224,11 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
       const result = ctx.store.commit([{ op: 'create', kind: def.kind, name: key, spec }], {
         actor: actorOf(request),
         validate: ctx.validate,
+        dryRun: isDryRun(request),
       });
-      ctx.metrics.commits.inc({ kind: def.kind, op: 'create' });
       const created = result.results[0]!.resource!;
+      if (result.dryRun) return sendDryRun(reply, created, 201);
+      ctx.metrics.commits.inc({ kind: def.kind, op: 'create' });
       void reply.header('location', `${base}/${key}`);
       return sendResource(reply, created, 201);
     },
@@ -240,6 +262,7 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
         tags,
         summary: `Replace a ${def.kindName} (If-Match required)`,
         params,
+        querystring: WriteQuery,
         body: writeBodySchema(def, true),
         headers: Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'ETag of the version you read, or *.' })) }),
         response: {
@@ -282,7 +305,9 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
       const result = ctx.store.commit([{ op: 'update', kind: def.kind, name: key, spec, ifMatch: expected }], {
         actor: actorOf(request),
         validate: ctx.validate,
+        dryRun: isDryRun(request),
       });
+      if (result.dryRun) return sendDryRun(reply, result.results[0]!.resource!);
       if (result.changed) ctx.metrics.commits.inc({ kind: def.kind, op: 'update' });
       return sendResource(reply, result.results[0]!.resource!);
     },
@@ -295,6 +320,7 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
         tags,
         summary: `Delete a ${def.kindName}`,
         params,
+        querystring: WriteQuery,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
         response: {
           200: Type.Object(
@@ -320,10 +346,11 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
       const expected = ifMatch === undefined ? undefined : checkIfMatch(ifMatch, current.resourceVersion, label(key));
       const result = ctx.store.commit(
         [{ op: 'delete', kind: def.kind, name: key, ...(expected === undefined ? {} : { ifMatch: expected }) }],
-        { actor: actorOf(request), validate: ctx.validate },
+        { actor: actorOf(request), validate: ctx.validate, dryRun: isDryRun(request) },
       );
-      ctx.metrics.commits.inc({ kind: def.kind, op: 'delete' });
-      void reply.header(CONFIG_VERSION_HEADER, String(result.revision));
+      if (result.dryRun) void reply.header(DRY_RUN_HEADER, 'true');
+      else ctx.metrics.commits.inc({ kind: def.kind, op: 'delete' });
+      void reply.header(CONFIG_VERSION_HEADER, String(result.dryRun ? ctx.store.revision : result.revision));
       return { kind: def.kindName, name: key, deleted: true as const, configVersion: result.revision };
     },
   );

@@ -36,7 +36,10 @@ export function createSystemClock(): Clock {
         return;
       }
       live.delete(id);
-      void fn();
+      // Callers handle their own errors; a rejection that escapes must not crash the process.
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => process.emitWarning(`meshward CA timer callback failed: ${err instanceof Error ? err.message : String(err)}`));
     }, delay);
     t.unref();
     live.set(id, t);

@@ -5,19 +5,16 @@
  *   key, inline. Only ever built for the identity the stream authenticated as.
  * - `ROOTCA`: `validation_context` with `trusted_ca` = the trust bundle's roots (old + new during a
  *   CA rotation), `crl` = one CRL per authority with `only_verify_leaf_cert_crl` (so revocations
- *   reach peers at the next push, and an operator root without a CRL still validates), and a SAN
- *   matcher that admits only URI SANs of this trust domain (an operator root may sign other things).
+ *   reach peers at the next push, and an operator root without a CRL still validates).
+ *   Deliberately *no* `match_typed_subject_alt_names`: translate/ puts the SAN check in the
+ *   `combined_validation_context`'s default context, and Envoy merges the SDS context into it
+ *   with protobuf MergeFrom, which appends repeated fields, so any matcher here would be OR'ed
+ *   with (and weaken) the listener's or cluster's own, stricter one.
  */
 import { create } from '@bufbuild/protobuf';
 import { DataSourceSchema } from '../gen/envoy/config/core/v3/base_pb.js';
-import {
-  CertificateValidationContextSchema,
-  SubjectAltNameMatcher_SanType,
-  SubjectAltNameMatcherSchema,
-  TlsCertificateSchema,
-} from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { CertificateValidationContextSchema, TlsCertificateSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { SecretSchema, type Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import { StringMatcherSchema } from '../gen/envoy/type/matcher/v3/string_pb.js';
 import { TRUST_BUNDLE_SECRET, WORKLOAD_CERT_SECRET, type SecretSource } from '../xds/secret-source.js';
 import type { StreamIdentity } from '../xds/stream-auth.js';
 import { CaError } from './ca-error.js';
@@ -50,12 +47,6 @@ export function trustBundleSecret(bundle: TrustBundle): Secret {
         trustedCa: inline(bundle.rootsPem),
         crl: inline(bundle.crlsPem),
         onlyVerifyLeafCertCrl: true,
-        matchTypedSubjectAltNames: [
-          create(SubjectAltNameMatcherSchema, {
-            sanType: SubjectAltNameMatcher_SanType.URI,
-            matcher: create(StringMatcherSchema, { matchPattern: { case: 'prefix', value: `spiffe://${bundle.trustDomain}/` } }),
-          }),
-        ],
       }),
     },
   });

@@ -16,7 +16,7 @@ import { validateMeshModel } from '../model/validate-mesh-model.js';
 import type { MeshModel } from '../model/mesh-model.js';
 import { workloadKey } from '../model/workload.js';
 import { ControllerError } from './controller-error.js';
-import { groupSnapshotInput } from './group-snapshot.js';
+import { groupSnapshot, groupSnapshotInput } from './group-snapshot.js';
 
 export interface CandidateCheckOptions {
   readonly defaultTrustDomain: string;
@@ -24,15 +24,24 @@ export interface CandidateCheckOptions {
   readonly current: () => StoreSnapshot;
   readonly now: () => Date;
   readonly proxylessRbac?: boolean;
+  /** The group build to try. Defaults to {@link groupSnapshotInput} (a seam for tests). */
+  readonly groupSnapshot?: typeof groupSnapshotInput;
 }
 
 /** Workload key → failure message, for every workload whose snapshot cannot be built. Pure. */
-export function snapshotFailures(model: MeshModel, revision: number, now: Date, proxylessRbac = true): Map<string, ControllerError> {
+export function snapshotFailures(
+  model: MeshModel,
+  revision: number,
+  now: Date,
+  proxylessRbac = true,
+  build: typeof groupSnapshotInput = groupSnapshotInput,
+): Map<string, ControllerError> {
   const failures = new Map<string, ControllerError>();
   for (const w of model.workloads) {
     const key = workloadKey(w);
+    const group = `role=${w.role};workload=${key}`;
     try {
-      groupSnapshotInput(model, `role=${w.role};workload=${key}`, { role: w.role, workload: key }, { revision, now, proxylessRbac });
+      groupSnapshot(build(model, group, { role: w.role, workload: key }, { revision, now, proxylessRbac }), group);
     } catch (err) {
       failures.set(key, ControllerError.is(err) ? err : new ControllerError('UNTRANSLATABLE', (err as Error).message));
     }
@@ -49,7 +58,7 @@ export function createCandidateCheck(options: CandidateCheckOptions): CandidateV
       const failures =
         validateMeshModel(model).length > 0
           ? new Map<string, string>()
-          : new Map([...snapshotFailures(model, snap.revision, now, options.proxylessRbac)].map(([k, e]) => [k, stripGroup(e.message)]));
+          : new Map([...snapshotFailures(model, snap.revision, now, options.proxylessRbac, options.groupSnapshot)].map(([k, e]) => [k, stripGroup(e.message)]));
       cached = { revision: snap.revision, failures };
     }
     return cached.failures;
@@ -58,7 +67,7 @@ export function createCandidateCheck(options: CandidateCheckOptions): CandidateV
     const model = toMeshModel(candidate, options.defaultTrustDomain);
     if (validateMeshModel(model).length > 0) return;
     const now = options.now();
-    const failures = snapshotFailures(model, candidate.revision, now, options.proxylessRbac);
+    const failures = snapshotFailures(model, candidate.revision, now, options.proxylessRbac, options.groupSnapshot);
     if (failures.size === 0) return;
     const before = currentFailures(now);
     const fresh = [...failures].filter(([key, e]) => before.get(key) !== stripGroup(e.message));

@@ -25,7 +25,7 @@ import type { AuthorizeNode } from '../xds/stream-auth.js';
 import type { FleetView, StreamStatus } from '../xds/fleet-view.js';
 import { XdsError } from '../xds/errors.js';
 import { createPublisher, type PublishResult } from '../xds/publisher.js';
-import { createSnapshot, type Snapshot, type SnapshotInput } from '../xds/snapshot.js';
+import type { Snapshot } from '../xds/snapshot.js';
 import type { SnapshotCache } from '../xds/snapshot-cache.js';
 import type { CandidateValidator, Store } from '../store/store.js';
 import { toMeshModel } from '../store/to-mesh-model.js';
@@ -37,7 +37,7 @@ import { createSystemClock, type Clock, type ClockTimer } from '../ca/clock.js';
 import { createNodeAuthorizer } from '../ca/stream-authenticator.js';
 import { createCandidateCheck } from './candidate-check.js';
 import { ControllerError } from './controller-error.js';
-import { groupSnapshotInput } from './group-snapshot.js';
+import { groupSnapshot, groupSnapshotInput } from './group-snapshot.js';
 import { groupKeyOf, parseGroupKey, UNRESOLVED_GROUP } from './node-group-key.js';
 import { nextWindowFlip } from './snapshot-version.js';
 import { createMemoryTypeVersions, seedSnapshot, typeVersionsOf, type TypeVersionFile } from './type-versions.js';
@@ -67,6 +67,8 @@ export interface ControllerOptions {
   /** Per-type versions across restarts. Defaults to in-memory (no persistence). */
   readonly typeVersions?: TypeVersionFile;
   readonly log?: ControllerLog;
+  /** Builds one group's snapshot input. Defaults to {@link groupSnapshotInput} (translate/ + checkConsistency); a seam for tests. */
+  readonly groupSnapshot?: typeof groupSnapshotInput;
   /** Called after every publish attempt. */
   readonly onPublish?: (result: PublishResult, status: ControllerStatus) => void;
 }
@@ -118,6 +120,7 @@ export function createController(options: ControllerOptions): Controller {
   const typeVersions = options.typeVersions ?? createMemoryTypeVersions();
   const td = options.defaultTrustDomain;
   const proxylessRbac = options.proxylessRbac ?? true;
+  const buildGroup = options.groupSnapshot ?? groupSnapshotInput;
   /** Groups to build besides every workload's own: those nodes formed (labels, role-less). */
   const nodeGroups = new Set<string>();
   const groupErrors = new Map<string, { code: string; message: string; revision: number }>();
@@ -144,7 +147,7 @@ export function createController(options: ControllerOptions): Controller {
     return { revision: snap.revision, model: modelCache.model };
   };
 
-  const build = (): Map<string, SnapshotInput | Snapshot> => {
+  const build = (): Map<string, Snapshot> => {
     const { revision, model } = currentModel();
     built = { revision, model };
     const issues = validateMeshModel(model);
@@ -158,18 +161,16 @@ export function createController(options: ControllerOptions): Controller {
     const wanted = new Map<string, ReturnType<typeof parseGroupKey>>();
     for (const w of model.workloads) wanted.set(`role=${w.role};workload=${workloadKey(w)}`, { role: w.role, workload: workloadKey(w) });
     for (const g of [...nodeGroups, ...cache.groups()]) if (!wanted.has(g)) wanted.set(g, parseGroupKey(g));
-    const out = new Map<string, SnapshotInput | Snapshot>();
+    const out = new Map<string, Snapshot>();
     const connected = groupsWithStreams();
     for (const [group, selector] of wanted) {
       if (selector === undefined) continue;
       try {
-        const input = groupSnapshotInput(model, group, selector, { revision, now, proxylessRbac });
+        const snapshot = groupSnapshot(buildGroup(model, group, selector, { revision, now, proxylessRbac }), group);
         groupErrors.delete(group);
         failedAt.delete(group);
-        if (cache.getSnapshot(group) === undefined) {
-          // First snapshot of this group in this process: keep the versions served before a restart.
-          out.set(group, seedSnapshot(createSnapshot(input), typeVersions.get(group)));
-        } else out.set(group, input);
+        // The first snapshot of a group in this process keeps the versions served before a restart.
+        out.set(group, cache.getSnapshot(group) === undefined ? seedSnapshot(snapshot, typeVersions.get(group)) : snapshot);
       } catch (err) {
         const e = ControllerError.is(err) ? err : new ControllerError('UNTRANSLATABLE', (err as Error).message, { group, cause: err });
         failedAt.set(group, revision);
@@ -262,6 +263,7 @@ export function createController(options: ControllerOptions): Controller {
     current: () => store.snapshot(),
     now: () => new Date(clock.now()),
     proxylessRbac,
+    groupSnapshot: buildGroup,
   });
 
   const caNodeCheck = createNodeAuthorizer();

@@ -9,7 +9,8 @@ import { workloadKey } from '../model/workload.js';
 import { checkConsistency } from '../translate/check-consistency.js';
 import { TranslateError } from '../translate/translate-error.js';
 import { translateAll } from '../translate/translate-all.js';
-import type { SnapshotInput } from '../xds/snapshot.js';
+import { XdsError } from '../xds/errors.js';
+import { createSnapshot, type Snapshot, type SnapshotInput } from '../xds/snapshot.js';
 import { ControllerError } from './controller-error.js';
 import type { GroupSelector } from './node-group-key.js';
 import { snapshotVersion } from './snapshot-version.js';
@@ -65,4 +66,22 @@ export function groupSnapshotInput(model: MeshModel, groupKey: string, group: Gr
     ...translated.extensionConfigs,
   ];
   return { version: snapshotVersion(options.revision, model, options.now), resources };
+}
+
+/**
+ * Encodes and checks a group's snapshot (the xDS cache's own consistency check on top of
+ * translate/'s), so a group that fails here fails alone instead of refusing every group's publish.
+ * @throws ControllerError INCONSISTENT (or UNTRANSLATABLE when a resource cannot be encoded)
+ */
+export function groupSnapshot(input: SnapshotInput, groupKey: string): Snapshot {
+  try {
+    return createSnapshot(input);
+  } catch (err) {
+    const e = XdsError.from(err, 'INVALID_SNAPSHOT');
+    throw new ControllerError(e.code === 'INCONSISTENT_SNAPSHOT' ? 'INCONSISTENT' : 'UNTRANSLATABLE', `group "${groupKey}": ${e.message}`, {
+      group: groupKey,
+      ...(e.resourceName !== undefined ? { resource: e.resourceName } : {}),
+      cause: err,
+    });
+  }
 }

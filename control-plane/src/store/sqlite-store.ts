@@ -167,7 +167,7 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
 
   function commit(changes: readonly Change[], opts: CommitOptions): CommitResult {
     assertOpen();
-    if (changes.length === 0) return { revision, changed: false, results: [] };
+    if (changes.length === 0) return { revision, changed: false, dryRun: opts.dryRun === true, results: [] };
     const at = now().toISOString();
     const nextRevision = revision + 1;
     // Copy-on-write working state: only kinds touched by the batch are copied.
@@ -258,10 +258,11 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
       effective.push(change);
     }
 
-    if (effective.length === 0) return { revision, changed: false, results };
+    if (effective.length === 0) return { revision, changed: false, dryRun: opts.dryRun === true, results };
 
     const candidate = buildSnapshot(nextRevision, working);
     opts.validate?.(candidate, effective);
+    if (opts.dryRun === true) return { revision: nextRevision, changed: true, dryRun: true, results };
 
     try {
       db.transaction(() => {
@@ -317,7 +318,7 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
         onListenerError(err);
       }
     }
-    return { revision: nextRevision, changed: true, results };
+    return { revision: nextRevision, changed: true, dryRun: false, results };
   }
 
   function list(kind: ResourceKind, options: ListOptions = {}): Page<StoredResource> {

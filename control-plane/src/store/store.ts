@@ -70,6 +70,12 @@ export interface CommitOptions {
   readonly validate?: CandidateValidator;
   /** Free text stored with the audit entries (e.g. a change ticket). */
   readonly reason?: string;
+  /**
+   * Check everything (preconditions, validator) and return what would be committed, without
+   * writing, bumping the revision or notifying listeners. The returned revision/versions are the
+   * ones a real commit would produce now.
+   */
+  readonly dryRun?: boolean;
 }
 
 export interface ChangeResult {
@@ -87,6 +93,8 @@ export interface CommitResult {
   /** The store revision after the commit (unchanged if nothing changed). */
   readonly revision: number;
   readonly changed: boolean;
+  /** True when nothing was written because CommitOptions.dryRun was set. */
+  readonly dryRun: boolean;
   readonly results: readonly ChangeResult[];
 }
 

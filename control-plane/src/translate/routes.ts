@@ -5,7 +5,8 @@
  *  1. version pins: a model's matches + `x-meshward-model-version: <version>` → that version's cluster;
  *  2. model-header routes: path prefix + `x-meshward-model: <model name>` → weighted version split;
  *  3. dedicated path prefixes (no header) → weighted split;
- *  4. catch-all `/` → direct 404 with an OpenAI-style error body, DLP disabled (nothing to scan).
+ *  4. `GET /v1/models` without a model header → the gateway's own model list (direct response);
+ *  5. catch-all `/` → direct 404 with an OpenAI-style error body, DLP disabled (nothing to scan).
  * Within a class, longer prefixes come first. Each model route carries the model's timeout, retry
  * policy, local rate limit (typed_per_filter_config + rate_limits) and enables the model-scoped DLP
  * filter. Versions with weight 0 are left out of the split but keep their clusters (pins still work).
@@ -16,6 +17,7 @@
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
+import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   RouteConfigurationSchema,
   type RouteConfiguration,
@@ -50,6 +52,15 @@ export const NO_MODEL_BODY = JSON.stringify({
     code: 'model_not_found',
   },
 });
+
+/**
+ * OpenAI-style `GET /v1/models` answered by the gateway itself: the model names it exposes, sorted.
+ * The DLP filter sees this response like any other, so it can narrow the list per caller.
+ */
+export function modelListBody(services: readonly ModelService[]): string {
+  const ids = [...new Set(services.flatMap((s) => modelNamesOf(s)))].sort();
+  return JSON.stringify({ object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'meshward' })) });
+}
 
 function exactHeader(name: string, value: string) {
   return { name, headerMatchSpecifier: { case: 'stringMatch' as const, value: { matchPattern: { case: 'exact' as const, value } } } };
@@ -171,9 +182,20 @@ export function gatewayRouteConfiguration(name: string, input: GatewayRouteInput
     ...headerRoutes.sort(byPrefixLength).map((x) => x.r),
     ...dedicated.sort(byPrefixLength).map((x) => x.r),
     {
+      name: 'model_list',
+      match: { pathSpecifier: { case: 'path', value: '/v1/models' }, headers: [exactHeader(':method', 'GET')] },
+      action: {
+        case: 'directResponse',
+        value: { status: 200, body: { specifier: { case: 'inlineString', value: modelListBody(services) } } },
+      },
+      // Envoy labels direct-response bodies text/plain; replace, do not append.
+      responseHeadersToAdd: [{ header: { key: 'content-type', value: 'application/json' }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }],
+    },
+    {
       name: 'no_model',
       match: { pathSpecifier: { case: 'prefix', value: '/' } },
       action: { case: 'directResponse', value: { status: 404, body: { specifier: { case: 'inlineString', value: NO_MODEL_BODY } } } },
+      responseHeadersToAdd: [{ header: { key: 'content-type', value: 'application/json' }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }],
       typedPerFilterConfig: catchAllFilters,
     },
   ];

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import { XdsError } from './errors.js';
 import { groupByMetadata, type GroupOf } from './node-group.js';
@@ -40,8 +39,8 @@ export interface SnapshotCacheOptions {
 export function createSnapshotCache(options: SnapshotCacheOptions = {}): SnapshotCache {
   const groupOf = options.groupOf ?? groupByMetadata();
   const snapshots = new Map<string, Snapshot>();
-  const watchers = new EventEmitter();
-  watchers.setMaxListeners(0);
+  // A Set per group: 10k streams joining and leaving stay O(1) each (EventEmitter.off is O(n)).
+  const watchers = new Map<string, Set<SnapshotListener>>();
 
   return {
     groupOf(node) {
@@ -64,7 +63,16 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
       }
       const stored = rebaseSnapshot(snapshot, previous);
       snapshots.set(group, stored);
-      watchers.emit(group, stored);
+      const listeners = watchers.get(group);
+      if (listeners !== undefined) {
+        for (const l of listeners) {
+          try {
+            l(stored);
+          } catch {
+            // A failing watcher (one stream) must not keep the others from their push.
+          }
+        }
+      }
       return stored;
     },
     getSnapshot(group) {
@@ -77,8 +85,13 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
       return [...snapshots.keys()];
     },
     watch(group, listener) {
-      watchers.on(group, listener);
-      return () => watchers.off(group, listener);
+      let set = watchers.get(group);
+      if (set === undefined) watchers.set(group, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && watchers.get(group) === set) watchers.delete(group);
+      };
     },
   };
 }

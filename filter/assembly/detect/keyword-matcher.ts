@@ -37,7 +37,7 @@ const MAX_WS_RUN: i32 = 64;
  * `holdBack` may be called any number of times and the matcher is immutable. A matcher is
  * never shared between scanners that are being configured.
  *
- * Algorithm: a Teddy-style SIMD fingerprint over the first three bytes of every term (8 buckets,
+ * Algorithm: a Teddy-style SIMD fingerprint over the first four bytes of every term (8 buckets,
  * low/high nibble tables, i8x16.swizzle) selects candidate positions at 16 bytes a step; each
  * candidate is verified through a hash of its first three (and first two) folded bytes that
  * chains the terms sharing them. Case-insensitivity is folded into the nibble tables, so the
@@ -55,8 +55,11 @@ const MAX_WS_RUN: i32 = 64;
   private hashKeys: StaticArray<u32> = new StaticArray<u32>(0);
   private hashHeads: StaticArray<i32> = new StaticArray<i32>(0);
   private hashMask: u32 = 0;
-  /** 6 x 16 bytes: lo0, hi0, lo1, hi1, lo2, hi2 nibble tables. */
-  private tables: StaticArray<u8> = new StaticArray<u8>(96);
+  /** 8 x 16 bytes: lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3 nibble tables. */
+  private tables: StaticArray<u8> = new StaticArray<u8>(128);
+  /** 64 Ki-bit filters keyed by hashed (byte | 0x20) trigrams / bigrams of term prefixes. */
+  private tri: StaticArray<u32> = new StaticArray<u32>(2048);
+  private bi: StaticArray<u32> = new StaticArray<u32>(2048);
   private built: bool = false;
   private has2: bool = false;
   /**
@@ -150,7 +153,7 @@ const MAX_WS_RUN: i32 = 64;
     this.hashMask = <u32>size - 1;
     for (let i = 0; i < size; i++) unchecked((this.hashHeads[i] = -1));
     const tb = changetype<usize>(this.tables);
-    memory.fill(tb, 0, 96);
+    memory.fill(tb, 0, 128);
     // insert in reverse so that chains list terms in registration order
     for (let t = n - 1; t >= 0; t--) {
       const k = this.key(t);
@@ -161,12 +164,13 @@ const MAX_WS_RUN: i32 = 64;
       unchecked((this.hashHeads[h] = t));
       const len = unchecked(this.termLen[t]);
       if (len == 2) this.has2 = true;
+      this.addFilterKeys(t);
       // bucket by the first byte: terms sharing it share nibble rows, keeping buckets selective
       const sh: i32 = <i32>(hash(k) >> 29);
       const bit: u8 = <u8>(<i32>1 << sh);
       const flags = unchecked(this.termFlags[t]);
       const off = unchecked(this.termOff[t]);
-      for (let pos = 0; pos < 3; pos++) {
+      for (let pos = 0; pos < 4; pos++) {
         const lo = tb + <usize>(pos * 32);
         const hi = lo + 16;
         if (pos >= len) {
@@ -190,6 +194,40 @@ const MAX_WS_RUN: i32 = 64;
     }
   }
 
+  private addFilterKeys(t: i32): void {
+    const off = unchecked(this.termOff[t]);
+    const n = unchecked(this.termLen[t]);
+    const ws = (unchecked(this.termFlags[t]) & KW_WHITESPACE_TOLERANT) != 0;
+    const a = <u32>unchecked(this.pool[off]);
+    const b = <u32>unchecked(this.pool[off + 1]);
+    if (n == 2) {
+      for (let i = 0; i < 6; i++) {
+        const bb = variant(b, ws, i);
+        if (bb == 0) continue;
+        for (let j = 0; j < 6; j++) {
+          const aa = variant(a, ws, j);
+          if (aa == 0) continue;
+          setBit(this.bi, filterHash2(aa, bb));
+        }
+      }
+      return;
+    }
+    const c = <u32>unchecked(this.pool[off + 2]);
+    for (let i = 0; i < 6; i++) {
+      const aa = variant(a, ws, i);
+      if (aa == 0) continue;
+      for (let j = 0; j < 6; j++) {
+        const bb = variant(b, ws, j);
+        if (bb == 0) continue;
+        for (let k = 0; k < 6; k++) {
+          const cc = variant(c, ws, k);
+          if (cc == 0) continue;
+          setBit(this.tri, filterHash3(aa, bb, cc));
+        }
+      }
+    }
+  }
+
   /**
    * Appends one hit per term occurrence to `hits` as (owner, start, end, term index); the
    * caller maps the term to its group with `group(term)`. Occurrences may overlap.
@@ -203,6 +241,8 @@ const MAX_WS_RUN: i32 = 64;
     const hi1 = v128.load(tb, 48);
     const lo2 = v128.load(tb, 64);
     const hi2 = v128.load(tb, 80);
+    const lo3 = v128.load(tb, 96);
+    const hi3 = v128.load(tb, 112);
     const nib = i8x16.splat(0x0f);
     const zero = i8x16.splat(0);
     const c20 = i8x16.splat(0x20);
@@ -212,17 +252,19 @@ const MAX_WS_RUN: i32 = 64;
     const gate = this.startGated ? i8x16.splat(-1) : i8x16.splat(0);
     let prev = i8x16.splat(0);
     let i = 0;
-    while (i + 18 <= len) {
+    while (i + 19 <= len) {
       const a = p + <usize>i;
       const v0 = v128.load(a);
       const v1 = v128.load(a, 1);
       const v2 = v128.load(a, 2);
+      const v3 = v128.load(a, 3);
       const pv = i8x16.shuffle(prev, v0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
       prev = v0;
       const prevLetter = v128.and(gate, i8x16.lt_u(i8x16.sub(v128.or(pv, c20), ca), c26));
       let m = v128.and(i8x16.swizzle(lo0, v128.and(v0, nib)), i8x16.swizzle(hi0, i8x16.shr_u(v0, 4)));
       m = v128.and(m, v128.and(i8x16.swizzle(lo1, v128.and(v1, nib)), i8x16.swizzle(hi1, i8x16.shr_u(v1, 4))));
       m = v128.and(m, v128.and(i8x16.swizzle(lo2, v128.and(v2, nib)), i8x16.swizzle(hi2, i8x16.shr_u(v2, 4))));
+      m = v128.and(m, v128.and(i8x16.swizzle(lo3, v128.and(v3, nib)), i8x16.swizzle(hi3, i8x16.shr_u(v3, 4))));
       m = v128.andnot(m, prevLetter);
       let bits = i8x16.bitmask(i8x16.ne(m, zero));
       while (bits != 0) {
@@ -242,7 +284,7 @@ const MAX_WS_RUN: i32 = 64;
   private fingerprint(p: usize, len: i32, i: i32): bool {
     const tb = changetype<usize>(this.tables);
     let m: u32 = 0xff;
-    for (let pos = 0; pos < 3; pos++) {
+    for (let pos = 0; pos < 4; pos++) {
       if (i + pos >= len) break;
       const c = <u32>load<u8>(p + <usize>(i + pos));
       m &= <u32>load<u8>(tb + <usize>(pos * 32) + <usize>(c & 15)) & <u32>load<u8>(tb + <usize>(pos * 32 + 16) + <usize>(c >> 4));
@@ -262,8 +304,14 @@ const MAX_WS_RUN: i32 = 64;
   }
 
   private verifyAt(p: usize, len: i32, q: i32, hits: FindingList): void {
+    const b0 = <u32>load<u8>(p + <usize>q) | 0x20;
+    const b1 = at(p, len, q + 1) | 0x20;
+    const b2 = q + 2 < len ? <u32>load<u8>(p + <usize>(q + 2)) | 0x20 : 0;
+    const pass3 = q + 2 < len && testBit(this.tri, filterHash3(b0, b1, b2));
+    const pass2 = this.has2 && testBit(this.bi, filterHash2(b0, b1));
+    if (!pass3 && !pass2) return;
     const k2 = fold(load<u8>(p + <usize>q)) | (fold(at(p, len, q + 1)) << 8);
-    if (q + 2 < len) {
+    if (pass3) {
       let t = this.lookup(k2 | (fold(load<u8>(p + <usize>(q + 2))) << 16));
       while (t >= 0) {
         const e = this.verifyTerm(p, len, q, t, false);
@@ -271,7 +319,7 @@ const MAX_WS_RUN: i32 = 64;
         t = unchecked(this.next[t]);
       }
     }
-    if (this.has2) {
+    if (pass2) {
       let t = this.lookup(k2);
       while (t >= 0) {
         const e = this.verifyTerm(p, len, q, t, false);
@@ -356,6 +404,35 @@ const MAX_WS_RUN: i32 = 64;
     }
     return len;
   }
+}
+
+/** Byte `c` as seen through `| 0x20` for variant `i`: itself, or (whitespace-tolerant spaces) each ASCII whitespace byte. 0 = skip. */
+function variant(c: u32, ws: bool, i: i32): u32 {
+  if (ws && c == 0x20) {
+    // ' ', \t, \n, \v, \f, \r all become distinct bytes under | 0x20
+    if (i == 0) return 0x20;
+    return (<u32>(0x08 + i)) | 0x20;
+  }
+  if (i > 0) return 0;
+  // both cases of a letter fold to the same byte under | 0x20
+  return c | 0x20;
+}
+
+// @ts-ignore: decorator
+@inline function filterHash3(a: u32, b: u32, c: u32): u32 {
+  return ((a | (b << 8) | (c << 16)) * 0x9e3779b1) >> 16;
+}
+// @ts-ignore: decorator
+@inline function filterHash2(a: u32, b: u32): u32 {
+  return ((a | (b << 8)) * 0x85ebca6b) >> 16;
+}
+// @ts-ignore: decorator
+@inline function setBit(bits: StaticArray<u32>, h: u32): void {
+  unchecked((bits[h >> 5] = bits[h >> 5] | (<u32>1 << (h & 31))));
+}
+// @ts-ignore: decorator
+@inline function testBit(bits: StaticArray<u32>, h: u32): bool {
+  return (unchecked(bits[h >> 5]) & (<u32>1 << (h & 31))) != 0;
 }
 
 // @ts-ignore: decorator

@@ -201,23 +201,32 @@ function clipBefore(out: FindingList, from: i32): void {
 let skipUntil: i32 = 0;
 let ipv6Skip: i32 = 0;
 
+const TRIGGER_LO = memory.data(16);
+const TRIGGER_HI = memory.data(16);
+function addTrigger(c: u32, bit: u8): void {
+  store<u8>(TRIGGER_LO + <usize>(c & 15), load<u8>(TRIGGER_LO + <usize>(c & 15)) | bit);
+  store<u8>(TRIGGER_HI + <usize>(c >> 4), load<u8>(TRIGGER_HI + <usize>(c >> 4)) | bit);
+}
+// One bit per high nibble group, so that the low/high tables accept exactly these bytes.
+addTrigger(0x40, 1); addTrigger(0x41, 1); addTrigger(0x4a, 1); // '@' 'A' 'J'
+addTrigger(0x2d, 2); addTrigger(0x2f, 2); // '-' '/'
+addTrigger(0xe2, 4); addTrigger(0xef, 4);
+addTrigger(0x3a, 8); // ':'
+addTrigger(0x5f, 16); // '_'
+addTrigger(0x78, 32); // 'x'
+addTrigger(0xf3, 64);
+
 function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
   skipUntil = 0;
   ipv6Skip = 0;
   const en = sc.enabled;
   const c0 = i8x16.splat(0x30);
   const c10 = i8x16.splat(10);
-  const cAt = i8x16.splat(0x40);
-  const cColon = i8x16.splat(0x3a);
-  const cUnd = i8x16.splat(0x5f);
-  const cDash = i8x16.splat(0x2d);
-  const cA = i8x16.splat(0x41);
-  const cJ = i8x16.splat(0x4a);
-  const cx = i8x16.splat(0x78);
-  const cSlash = i8x16.splat(0x2f);
-  const cE2 = i8x16.splat(<i8>0xe2);
-  const cEF = i8x16.splat(<i8>0xef);
-  const cF3 = i8x16.splat(<i8>0xf3);
+  const nib = i8x16.splat(0x0f);
+  const zero = i8x16.splat(0);
+  // trigger bytes '@' ':' '_' '-' 'A' 'J' 'x' '/' 0xE2 0xEF 0xF3 as a nibble-table set membership
+  const lo = v128.load(TRIGGER_LO);
+  const hi = v128.load(TRIGGER_HI);
   let prev = i8x16.splat(0);
   let i = 0;
   while (i + 16 <= len) {
@@ -226,12 +235,8 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
     prev = v;
     const dig = i8x16.lt_u(i8x16.sub(v, c0), c10);
     const pdig = i8x16.lt_u(i8x16.sub(pv, c0), c10);
-    let m = v128.andnot(dig, pdig);
-    m = v128.or(m, v128.or(i8x16.eq(v, cAt), i8x16.eq(v, cColon)));
-    m = v128.or(m, v128.or(i8x16.eq(v, cUnd), i8x16.eq(v, cDash)));
-    m = v128.or(m, v128.or(i8x16.eq(v, cA), i8x16.eq(v, cJ)));
-    m = v128.or(m, v128.or(i8x16.eq(v, cx), i8x16.eq(v, cSlash)));
-    m = v128.or(m, v128.or(i8x16.eq(v, cE2), v128.or(i8x16.eq(v, cEF), i8x16.eq(v, cF3))));
+    const trig = v128.and(i8x16.swizzle(lo, v128.and(v, nib)), i8x16.swizzle(hi, i8x16.shr_u(v, 4)));
+    const m = v128.or(v128.andnot(dig, pdig), i8x16.ne(trig, zero));
     let bits = i8x16.bitmask(m);
     while (bits != 0) {
       const j = ctz(bits);

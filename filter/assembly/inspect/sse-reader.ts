@@ -22,11 +22,17 @@ export class SseReader {
   malformedEvents: i32 = 0;
   /** Complete events parsed so far. */
   events: i32 = 0;
+  /**
+   * Offset (in the parsed buffer) of the first event whose data was malformed and not read as
+   * text (lenient off), or -1. The caller rebases or clears it.
+   */
+  firstMalformedAt: i32 = -1;
 
   reset(): void {
     this.done = false;
     this.malformedEvents = 0;
     this.events = 0;
+    this.firstMalformedAt = -1;
   }
 
   /**
@@ -117,6 +123,7 @@ export class SseReader {
     map.truncateSegments(segMark);
     this.malformedEvents++;
     if (lenient) this.addRawText(map, dataStart, dataEnd);
+    else if (this.firstMalformedAt < 0) this.firstMalformedAt = eventStart;
   }
 
   private addRawText(map: TextMap, s: i32, e: i32): void {

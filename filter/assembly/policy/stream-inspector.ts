@@ -116,6 +116,34 @@ export class StreamInspector {
     if (emitEnd > this.parsed) emitEnd = this.parsed;
     if (end) emitEnd = this.pending.length;
 
+    // failure_mode closed: an event that could not be read ends the stream like a block.
+    const malformedAt = this.sse.firstMalformedAt;
+    if (malformedAt >= 0) {
+      this.edits.reset();
+      if (policy.mode == Mode.Enforce) {
+        // The stream ends here: everything before the bad event is final, held findings included.
+        let upTo = 0;
+        while (upTo < findings.count && map.rawStartOf(unchecked(findings.start[upTo]), this.parsed) < malformedAt) upTo++;
+        if (upTo > reported) {
+          batch.reset(cfg.detectorCount);
+          batch.add(findings, reported, upTo, cfg, policy, Direction.Response);
+          this.verdict.merge(batch);
+        }
+        // Blocked values before the bad event are redacted (the stream is being cut anyway).
+        this.edits.addRedactions(map, findings, 0, upTo, cfg, policy, Direction.Response, this.redactor, true, true);
+      }
+      this.edits.apply(this.pending.ptr, 0, malformedAt, this.out);
+      this.out.pushString("data: ");
+      this.out.pushString(blockBody("malformed_json", "response",
+        "A streamed event is not valid JSON; meshward failure_mode is closed."));
+      this.out.pushString("\n\ndata: [DONE]\n\n");
+      this.blocked = true;
+      this.pending.reset();
+      this.map.reset(this.pending.ptr);
+      this.parsed = 0;
+      return STREAM_BLOCKED;
+    }
+
     if (policy.mode == Mode.Enforce && batch.blockDetector >= 0) {
       // Cut before the event where the first blocked value starts.
       let cut = 0;

@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../../control-plane/src/ca/clock.js';
 import { createController, type Controller } from '../../../control-plane/src/controller/controller.js';
 import { groupKeyOf } from '../../../control-plane/src/controller/node-group-key.js';
+import { groupSnapshotInput } from '../../../control-plane/src/controller/group-snapshot.js';
+import { gatewayListenerName } from '../../../control-plane/src/translate/names.js';
+import type { Message } from '@bufbuild/protobuf';
 import { createModelValidator } from '../../../control-plane/src/api/model-bridge.js';
 import { createStore, type Change, type Store } from '../../../control-plane/src/store/store.js';
 import { StoreError } from '../../../control-plane/src/store/store-error.js';
@@ -29,7 +32,10 @@ afterEach(() => {
   rigs = [];
 });
 
-function rig(startMs = Date.parse('2026-11-23T07:59:30Z') /* a Monday, 08:59:30 in Paris */): Rig {
+function rig(
+  startMs = Date.parse('2026-11-23T07:59:30Z') /* a Monday, 08:59:30 in Paris */,
+  groupSnapshot: typeof groupSnapshotInput = groupSnapshotInput,
+): Rig {
   const store = createStore({ path: ':memory:' });
   const cache = createSnapshotCache({ groupOf: groupKeyOf });
   const clock = createManualClock(startMs);
@@ -41,6 +47,7 @@ function rig(startMs = Date.parse('2026-11-23T07:59:30Z') /* a Monday, 08:59:30 
     defaultTrustDomain: TD,
     quietMs: 5,
     maxDelayMs: 20,
+    groupSnapshot,
     onPublish: (result, status) =>
       published.push({ revision: status.storeRevision, groups: result.published.map((p) => p.group), ...(result.error ? { error: result.error.message } : {}) }),
   });
@@ -94,7 +101,7 @@ describe('controller', () => {
     expect(started.error).toBeUndefined();
     expect(started.published).toEqual([{ group: GW, version: String(rev1) }]);
     const snap = r.cache.getSnapshot(GW)!;
-    expect([...snap.type(TypeUrl.Listener).resources.keys()]).toEqual(['gateway_8443']);
+    expect([...snap.type(TypeUrl.Listener).resources.keys()]).toEqual([gatewayListenerName(8443)]);
     expect(snap.type(TypeUrl.Cluster).resources.size).toBe(2);
 
     // a burst of two commits → one publish at the last revision
@@ -112,48 +119,56 @@ describe('controller', () => {
   });
 
   it('refuses a change that would make a workload snapshot unservable, naming the workload; the previous snapshot keeps serving', async () => {
-    const r = rig();
-    // a proxyless client with no model list routes to every model
-    const client = { name: 'client', namespace: 'apps', serviceAccount: 'client', role: 'proxyless' };
-    const rev = r.commit([mesh, { op: 'create', kind: 'workloads', name: 'apps/client', spec: client }, { op: 'create', kind: 'models', name: 'chat', spec: chat(90, 10) }]);
+    const r = rig(undefined, poisonBuild);
+    const rev = r.commit([mesh, { op: 'create', kind: 'workloads', name: 'gw/edge', spec: edge }, { op: 'create', kind: 'models', name: 'chat', spec: chat(90, 10) }]);
     await r.controller.start();
-    const served = r.cache.getSnapshot('role=proxyless;workload=apps/client')!;
+    const served = r.cache.getSnapshot(GW)!;
     expect(served.version).toBe(String(rev));
 
-    // a model version behind a host name cannot be resolved by proxyless gRPC clients
-    const named = { name: 'embed', versions: [{ name: 'v1', endpoints: [{ address: 'embed.models.svc', port: 8000 }] }] };
     let err: unknown;
     try {
-      r.commit([{ op: 'create', kind: 'models', name: 'embed', spec: named }]);
+      r.commit([{ op: 'create', kind: 'models', name: 'poison', spec: { ...chat(50, 50), name: 'poison', modelNames: ['poison'] } }]);
     } catch (e) {
       err = e;
     }
     expect(StoreError.is(err, 'INVALID')).toBe(true);
     const e = err as StoreError;
-    expect(e.message).toMatch(/workload "apps\/client": model "embed" versions\[0\]: proxyless gRPC clients need IP endpoints/);
-    expect(e.issues[0]).toMatchObject({ resource: { kind: 'workloads', name: 'apps/client' } });
+    // the xDS consistency check names the route and the missing cluster
+    expect(e.message).toMatch(/^the change would produce an xDS snapshot that cannot be served for workload "gw\/edge": RDS "[^"]+": .*poison/);
+    expect(e.issues[0]).toMatchObject({ resource: { kind: 'workloads', name: 'gw/edge' }, reason: expect.stringMatching(/would be inconsistent/) });
     expect(r.store.revision).toBe(rev);
-    expect(r.store.get('models', 'embed')).toBeUndefined();
-    expect(r.cache.getSnapshot('role=proxyless;workload=apps/client')).toBe(served);
+    expect(r.store.get('models', 'poison')).toBeUndefined();
+    await r.controller.flush();
+    expect(r.cache.getSnapshot(GW)).toBe(served);
+    // an unrelated change still goes through
+    const next = r.commit([{ op: 'update', kind: 'models', name: 'chat', spec: chat(60, 40) }]);
+    await settle(r, next);
+    expect(r.cache.getSnapshot(GW)!.version).toBe(String(next));
   });
 
-  it('keeps serving the last good snapshot and reports the group when the stored model cannot be translated', async () => {
-    const r = rig();
-    const client = { name: 'client', namespace: 'apps', serviceAccount: 'client', role: 'proxyless' };
-    r.commit([mesh, { op: 'create', kind: 'workloads', name: 'apps/client', spec: client }, { op: 'create', kind: 'models', name: 'chat', spec: chat(90, 10) }]);
+  it('keeps serving the last good snapshot of a group that cannot be built, reports it, and serves other groups', async () => {
+    const r = rig(undefined, poisonBuild);
+    const other = { name: 'edge2', namespace: 'gw', serviceAccount: 'edge2', role: 'gateway', models: ['chat'] };
+    r.commit([
+      mesh,
+      { op: 'create', kind: 'workloads', name: 'gw/edge', spec: edge },
+      { op: 'create', kind: 'workloads', name: 'gw/edge2', spec: other },
+      { op: 'create', kind: 'models', name: 'chat', spec: chat(90, 10) },
+    ]);
     await r.controller.start();
-    const group = 'role=proxyless;workload=apps/client';
-    const served = r.cache.getSnapshot(group)!;
+    const served = r.cache.getSnapshot(GW)!;
     // written without the candidate check (e.g. by an older control plane)
-    const bad = { name: 'embed', versions: [{ name: 'v1', endpoints: [{ address: 'embed.models.svc', port: 8000 }] }] };
-    const rev = r.store.commit([{ op: 'create', kind: 'models', name: 'embed', spec: bad }], { actor: 'test' }).revision;
+    const rev = r.store.commit([{ op: 'create', kind: 'models', name: 'poison', spec: { ...chat(50, 50), name: 'poison', modelNames: ['poison'] } }], { actor: 'test' }).revision;
     await r.controller.flush();
     const status = r.controller.status();
-    expect(r.cache.getSnapshot(group)).toBe(served);
-    expect(status.groups.find((g) => g.group === group)).toMatchObject({
+    expect(r.cache.getSnapshot(GW)).toBe(served);
+    expect(status.groups.find((g) => g.group === GW)).toMatchObject({
       version: served.version,
-      error: { code: 'UNTRANSLATABLE', revision: rev, message: expect.stringMatching(/proxyless gRPC clients need IP endpoints/) },
+      error: { code: 'INCONSISTENT', revision: rev, message: expect.stringMatching(/poison/) },
     });
+    // gw/edge2 does not route to the poison model: it gets the new revision
+    expect(r.cache.getSnapshot('role=gateway;workload=gw/edge2')!.version).toBe(String(rev));
+    expect(status.groups.find((g) => g.group === 'role=gateway;workload=gw/edge2')!.error).toBeUndefined();
   });
 
   it('refuses to publish an invalid stored model as a whole and recovers when it is fixed', async () => {
@@ -262,3 +277,13 @@ function fakeFleet() {
   };
   return view as typeof view & import('../../../control-plane/src/xds/fleet-view.js').FleetView;
 }
+
+/** translate/ as usual, but the clusters of a model named `poison` go missing (its routes then dangle). */
+const poisonBuild: typeof groupSnapshotInput = (model, key, selector, options) => {
+  const input = groupSnapshotInput(model, key, selector, options);
+  if (!model.models.some((m) => m.name === 'poison')) return input;
+  const resources = (input.resources as readonly Message[]).filter(
+    (m) => !(m.$typeName === 'envoy.config.cluster.v3.Cluster' && (m as unknown as { name: string }).name.includes('poison')),
+  );
+  return { ...input, resources };
+};

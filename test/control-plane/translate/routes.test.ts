@@ -7,6 +7,7 @@ import { NO_MODEL_BODY, translateAll, gatewayRouteConfiguration, proxylessRouteC
 import { FilterConfigSchema, type Route, type HeaderMatcher } from '../../../control-plane/src/gen/envoy/config/route/v3/route_components_pb.js';
 import { LocalRateLimitSchema } from '../../../control-plane/src/gen/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit_pb.js';
 import type { MeshModel } from '../../../control-plane/src/model/mesh-model.js';
+import { HeaderValueOption_HeaderAppendAction } from '../../../control-plane/src/gen/envoy/config/core/v3/base_pb.js';
 
 const now = new Date('2026-11-25T10:00:00Z');
 const gatewayRoutes = (m: MeshModel = sampleModel()): Route[] =>
@@ -46,6 +47,7 @@ describe('gateway routes', () => {
       '/ [x-meshward-model=embed] -> model|embed|v1',
       '/ [x-meshward-model=grpc-echo] -> model|grpc-echo|a:50,model|grpc-echo|b:50',
       '/v2/models/chat/ [] -> model|chat|v1:90,model|chat|v2:10',
+      '? [:method=GET] -> direct 200',
       '/ [] -> direct 404',
     ]);
   });
@@ -111,9 +113,21 @@ describe('gateway routes', () => {
     expect(off.disabled).toBe(true);
   });
 
-  it('builds a config for a gateway exposing no model (only the 404)', () => {
+  it('answers GET /v1/models with the exposed model names, OpenAI style', () => {
+    const list = gatewayRoutes().find((r) => r.name === 'model_list')!;
+    expect(list.match!.pathSpecifier).toEqual({ case: 'path', value: '/v1/models' });
+    if (list.action.case !== 'directResponse') throw new Error('not direct');
+    const body = list.action.value.body!.specifier;
+    const parsed = body.case === 'inlineString' ? JSON.parse(body.value) : undefined;
+    expect(parsed.object).toBe('list');
+    expect(parsed.data.map((d: { id: string }) => d.id)).toEqual(['chat', 'embed', 'gpt-4o-mini', 'grpc-echo']);
+    expect(list.responseHeadersToAdd[0]!.header).toMatchObject({ key: 'content-type', value: 'application/json' });
+    expect(list.responseHeadersToAdd[0]!.appendAction).toBe(HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD);
+  });
+
+  it('builds a config for a gateway exposing no model (only the list and the 404)', () => {
     const rc = gatewayRouteConfiguration('gateway|1', { model: sampleModel(), services: [] });
-    expect(rc.virtualHosts[0]!.routes.map(summary)).toEqual(['/ [] -> direct 404']);
+    expect(rc.virtualHosts[0]!.routes.map(summary)).toEqual(['? [:method=GET] -> direct 200', '/ [] -> direct 404']);
   });
 });
 

@@ -51,7 +51,7 @@ const DEFAULT_DRY_RUN_PATH = '/v1/chat/completions';
 
 export function dlpPolicyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{
-    Body: { policy?: string; config?: Record<string, unknown>; payload: string; contentType?: string; path?: string; direction?: 'request' | 'response' };
+    Body: { policy?: string; config?: Record<string, unknown>; payload: string; contentType?: string; path?: string; direction?: 'request' | 'response'; caller?: string };
   }>(
     '/v1/dlp-policies/dry-run',
     {
@@ -65,7 +65,7 @@ export function dlpPolicyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const { policy, config, payload, contentType, path, direction } = request.body;
+      const { policy, config, payload, contentType, path, direction, caller } = request.body;
       if ((policy === undefined) === (config === undefined)) {
         throw ApiError.invalid('', 'give exactly one of policy (a stored policy name) or config (a config to try)');
       }
@@ -85,6 +85,7 @@ export function dlpPolicyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           contentType: contentType ?? 'application/json',
           path: path ?? DEFAULT_DRY_RUN_PATH,
           direction: direction ?? 'request',
+          ...(caller === undefined ? {} : { principal: caller }),
         });
       } catch (err) {
         if (err instanceof DlpConfigRefused) throw refused(err.message, '/config');

@@ -4,7 +4,7 @@ import type { ApiContext } from '../api-context.js';
 import { MESH_NAME } from '../model-bridge.js';
 import { checkIfMatch, etagOf, parseEntityTags } from '../preconditions.js';
 import { ApiError } from '../problem.js';
-import { CONFIG_VERSION_HEADER, present, responseSchema, type ResourceDefinition } from '../resource-routes.js';
+import { CONFIG_VERSION_HEADER, DRY_RUN_HEADER, WriteQuery, isDryRun, present, responseSchema, type ResourceDefinition } from '../resource-routes.js';
 import { ProblemSchema } from '../schemas/common.js';
 import { Mesh } from '../schemas/mesh.js';
 
@@ -59,6 +59,7 @@ export function meshRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags,
         summary: 'Replace the mesh settings (If-Match required)',
+        querystring: WriteQuery,
         body,
         response: { 200: MeshResponse, 400: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema, 428: ProblemSchema },
       },
@@ -83,7 +84,12 @@ export function meshRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const result = ctx.store.commit([{ op: 'update', kind: 'mesh', name: MESH_NAME, spec, ifMatch: expected }], {
         actor: request.principal!.name,
         validate: ctx.validate,
+        dryRun: isDryRun(request),
       });
+      if (result.dryRun) {
+        void reply.header(DRY_RUN_HEADER, 'true').header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
+        return { ...present(meshDefinition, result.results[0]!.resource!, ctx), name: MESH_NAME };
+      }
       if (result.changed) ctx.metrics.commits.inc({ kind: 'mesh', op: 'update' });
       return present_(reply);
     },

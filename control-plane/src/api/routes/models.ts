@@ -4,7 +4,7 @@ import type { ModelService } from '../../model/index.js';
 import type { ApiContext } from '../api-context.js';
 import { checkIfMatch, etagOf, parseEntityTags } from '../preconditions.js';
 import { ApiError } from '../problem.js';
-import { CONFIG_VERSION_HEADER, present, registerResourceRoutes, responseSchema, type ResourceDefinition } from '../resource-routes.js';
+import { CONFIG_VERSION_HEADER, DRY_RUN_HEADER, WriteQuery, isDryRun, present, registerResourceRoutes, responseSchema, type ResourceDefinition } from '../resource-routes.js';
 import { ProblemSchema } from '../schemas/common.js';
 import { Model, Weights } from '../schemas/models.js';
 
@@ -40,6 +40,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags: ['models'],
         summary: "Set the versions' traffic weights (If-Match: the model's ETag)",
         params: Type.Object({ name: Model.properties.name }, { additionalProperties: false }),
+        querystring: WriteQuery,
         body: Weights,
         response: { 200: responseSchema(modelDefinition), 400: ProblemSchema, 404: ProblemSchema, 412: ProblemSchema, 428: ProblemSchema },
       },
@@ -59,9 +60,14 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const result = ctx.store.commit([{ op: 'update', kind: 'models', name: request.params.name, spec, ifMatch: expected }], {
         actor: request.principal!.name,
         validate: ctx.validate,
+        dryRun: isDryRun(request),
       });
-      if (result.changed) ctx.metrics.commits.inc({ kind: 'models', op: 'update' });
       const r = result.results[0]!.resource!;
+      if (result.dryRun) {
+        void reply.header(DRY_RUN_HEADER, 'true').header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
+        return present(modelDefinition, r, ctx);
+      }
+      if (result.changed) ctx.metrics.commits.inc({ kind: 'models', op: 'update' });
       void reply.header('etag', etagOf(r.resourceVersion)).header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
       return present(modelDefinition, r, ctx);
     },

@@ -6,7 +6,7 @@ import type { Change } from '../../store/store.js';
 import type { ApiContext } from '../api-context.js';
 import { checkIfMatch, etagOf, parseEntityTags } from '../preconditions.js';
 import { ApiError } from '../problem.js';
-import { CONFIG_VERSION_HEADER, present, registerResourceRoutes, responseSchema, type ResourceDefinition } from '../resource-routes.js';
+import { CONFIG_VERSION_HEADER, DRY_RUN_HEADER, WriteQuery, isDryRun, present, registerResourceRoutes, responseSchema, type ResourceDefinition } from '../resource-routes.js';
 import { ProblemSchema } from '../schemas/common.js';
 import { Rollout, RolloutAction, RolloutStatus } from '../schemas/rollouts.js';
 import { withWeights } from './models.js';
@@ -111,10 +111,15 @@ export function rolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const result = ctx.store.commit(changes, {
         actor: request.principal!.name,
         validate: ctx.validate,
+        dryRun: isDryRun(request),
         ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }),
       });
-      ctx.metrics.commits.inc({ kind: 'rollouts', op: action });
       const r = result.results[0]!.resource!;
+      if (result.dryRun) {
+        void reply.header(DRY_RUN_HEADER, 'true').header(CONFIG_VERSION_HEADER, String(ctx.store.revision));
+        return present(rolloutDefinition, r, ctx);
+      }
+      ctx.metrics.commits.inc({ kind: 'rollouts', op: action });
       void reply.header('etag', etagOf(r.resourceVersion)).header(CONFIG_VERSION_HEADER, String(result.revision));
       return present(rolloutDefinition, r, ctx);
     };
@@ -127,6 +132,7 @@ export function rolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
           tags: ['rollouts'],
           summary: action === 'advance' ? 'Apply the next step of the rollout' : "Abort the rollout and restore the model's baseline weights",
           params,
+          querystring: WriteQuery,
           body: Type.Optional(RolloutAction),
           response: { 200: Resource, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema },
         },

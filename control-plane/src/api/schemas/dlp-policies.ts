@@ -30,6 +30,9 @@ export const DryRunRequest = Type.Object(
     contentType: Type.Optional(Type.String({ maxLength: 128, description: 'Defaults to application/json.' })),
     path: Type.Optional(Type.String({ maxLength: 1024, pattern: '^/', description: 'Request path; defaults to /v1/chat/completions.' })),
     direction: Type.Optional(StringEnum(['request', 'response'], { description: 'Scan as a request (default) or a response body.' })),
+    caller: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, pattern: '^spiffe://', description: "The caller's SPIFFE ID as the proxy would see it (per-principal rules)." }),
+    ),
   },
   { additionalProperties: false },
 );
