@@ -186,8 +186,8 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       const xdsServer = xds;
       unsubscribeSecrets = secrets.connect((id) => xdsServer.notifySecretsChanged(id));
       xdsServer.fleet.on('nack', (e) => log.warn({ nodeId: e.nodeId, group: e.group, typeUrl: e.typeUrl, version: e.version, code: e.code }, `NACK: ${e.message}`));
-      xdsServer.fleet.on('connect', (s) => log.info({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
-      xdsServer.fleet.on('disconnect', (s) => log.info({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
+      xdsServer.fleet.on('connect', (s) => log.debug({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
+      xdsServer.fleet.on('disconnect', (s) => log.debug({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
 
       ctl = controller = createController({
         store,

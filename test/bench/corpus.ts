@@ -169,7 +169,7 @@ export function chatCompletionBody(bytes: number, seed = 7): string {
       else content += PROSE[Math.floor(r() * PROSE.length)]! + ' ';
     }
     const m = { role, content };
-    size += JSON.stringify(m).length + 1;
+    size += Buffer.byteLength(JSON.stringify(m)) + 1;
     if (size > bytes - 100) break;
     messages.push(m);
     turn++;

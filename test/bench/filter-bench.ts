@@ -51,32 +51,32 @@ const wasm = new Uint8Array(readFileSync(WASM));
 const callbackTime = { ns: 0n };
 const TIMED = new Set(['proxy_on_request_body', 'proxy_on_response_body']);
 const OriginalInstance = WebAssembly.Instance;
-class TimedInstance extends OriginalInstance {
-  #wrapped: WebAssembly.Exports | undefined;
-  override get exports(): WebAssembly.Exports {
-    if (this.#wrapped) return this.#wrapped;
-    const raw = super.exports;
-    const out: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(raw)) {
-      if (TIMED.has(name) && typeof value === 'function') {
-        const fn = value as (...a: unknown[]) => unknown;
-        out[name] = (...args: unknown[]): unknown => {
-          const t0 = process.hrtime.bigint();
-          try {
-            return fn(...args);
-          } finally {
-            callbackTime.ns += process.hrtime.bigint() - t0;
-          }
-        };
-      } else {
-        out[name] = value;
-      }
+function timedExports(raw: WebAssembly.Exports): WebAssembly.Exports {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (TIMED.has(name) && typeof value === 'function') {
+      const fn = value as (...a: unknown[]) => unknown;
+      out[name] = (...args: unknown[]): unknown => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return fn(...args);
+        } finally {
+          callbackTime.ns += process.hrtime.bigint() - t0;
+        }
+      };
+    } else {
+      out[name] = value;
     }
-    this.#wrapped = out as WebAssembly.Exports;
-    return this.#wrapped;
+  }
+  return out as WebAssembly.Exports;
+}
+class TimedInstance {
+  readonly exports: WebAssembly.Exports;
+  constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+    this.exports = timedExports(new OriginalInstance(module, imports).exports);
   }
 }
-(WebAssembly as { Instance: typeof WebAssembly.Instance }).Instance = TimedInstance;
+(WebAssembly as unknown as { Instance: unknown }).Instance = TimedInstance;
 
 /** MB/s of the filter's body callbacks over `iters` runs of `fn` sending `bytes` each. */
 function callbackMbS(bytes: number, budgetMs: number, maxIter: number, fn: () => void): { inFilter: number; endToEnd: number } {
@@ -150,14 +150,15 @@ async function main(): Promise<void> {
   figures.end_to_end_chat_64kib_mb_s = round(chatRun.endToEnd);
   console.log(`  mixed 1 MiB text/plain      ${figures.inspect_mixed_1mib_mb_s} MB/s in the filter's body callbacks, ${figures.end_to_end_mixed_1mib_mb_s} MB/s end to end`);
   console.log(`  chat 64 KiB JSON            ${figures.inspect_chat_64kib_mb_s} MB/s in the filter's body callbacks, ${figures.end_to_end_chat_64kib_mb_s} MB/s end to end`);
-  // The same requests with one cheap detector: the cost of the ABI copies and the protocol reader.
-  const readOnly = await host(config('off', { detectors: Object.fromEntries(IDS.map((id) => [id, id === 'ip_address' ? 'alert' : 'off'])) }));
+  // The same requests with only one rare custom keyword on: the cost of the body copy into the VM
+  // and the protocol reader (JSON decoding, offset map), nearly without detectors.
+  const readOnly = await host(config('off', { custom_detectors: [{ id: 'rare', keywords: ['zqxjkv unlikely term'], action: 'alert' }] }));
   readOnly.setLogLevel('warn');
   const roMixed = callbackMbS(mixedBytes.length, 500, 200, () => sendRequest(readOnly, '/generate', 'text/plain', mixedBytes));
   const roChat = callbackMbS(chatBytes.length, 500, 5000, () => sendRequest(readOnly, '/v1/chat/completions', 'application/json', chatBytes));
   figures.reader_only_mixed_1mib_mb_s = round(roMixed.inFilter);
   figures.reader_only_chat_64kib_mb_s = round(roChat.inFilter);
-  console.log(`  (body copy + protocol reader + one cheap detector: ${figures.reader_only_mixed_1mib_mb_s} MB/s text, ${figures.reader_only_chat_64kib_mb_s} MB/s chat JSON)`);
+  console.log(`  (body copy + protocol reader, detectors nearly all off: ${figures.reader_only_mixed_1mib_mb_s} MB/s text, ${figures.reader_only_chat_64kib_mb_s} MB/s chat JSON)`);
 
   // (c) RegExp detectors over the same inputs ---------------------------------------------------
   console.log('(c) the same detectors as JavaScript RegExps (in-process, no emulator)');

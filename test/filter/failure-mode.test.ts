@@ -36,12 +36,38 @@ describe('bodies over max_body_bytes', () => {
     expect(JSON.parse(result.localReply!.bodyText).error.code).toBe('body_too_large');
   });
 
+  it('closed: an oversized response announced by content-length gets a real 413', async () => {
+    const envoy = await meshward({ ...base, failure_mode: 'closed' });
+    const resp = chatResponse('x'.repeat(5000));
+    const { result } = chat(envoy, chatRequest('hi'), { headers: jsonResponseHeaders(resp), body: resp });
+    expect(result.localReply).toMatchObject({ status: 413, origin: 'plugin' });
+    expect(result.downstream.bodyText).not.toContain('xxxx');
+  });
+
   it('closed: an oversized response without content-length is replaced by the error body', async () => {
     const envoy = await meshward({ ...base, failure_mode: 'closed' });
     const resp = chatResponse('x'.repeat(5000));
     const { result } = chat(envoy, chatRequest('hi'), { headers: [[':status', '200'], ['content-type', 'application/json']], body: resp, chunkSize: 1000 });
     expect(JSON.parse(result.downstream.bodyText).error.code).toBe('body_too_large');
     expect(result.downstream.endStream).toBe(true);
+  });
+});
+
+describe('defaults against Envoy\'s own buffer limit (1 MiB)', () => {
+  const huge = chatRequest('x'.repeat(1_500_000));
+
+  it('a chunked body over the default max_body_bytes passes (open) instead of hitting Envoy\'s 413', async () => {
+    const envoy = await meshward({ detectors: { email: 'redact' } });
+    const { result } = chat(envoy, huge, undefined, { headers: requestHeaders('/v1/chat/completions'), chunkSize: 65536 });
+    expect(result.localReply).toBeUndefined();
+    expect(result.upstream.body.length).toBe(Buffer.byteLength(huge));
+  });
+
+  it('closed: the 413 comes from the filter, with its error body', async () => {
+    const envoy = await meshward({ failure_mode: 'closed', detectors: { email: 'redact' } });
+    const { result } = chat(envoy, huge, undefined, { headers: requestHeaders('/v1/chat/completions'), chunkSize: 65536 });
+    expect(result.localReply).toMatchObject({ status: 413, origin: 'plugin' });
+    expect(JSON.parse(result.localReply!.bodyText).error.code).toBe('body_too_large');
   });
 });
 

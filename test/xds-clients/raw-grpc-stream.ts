@@ -76,6 +76,15 @@ export class RawGrpcStream extends EventEmitter {
     this.stream.write(bytes);
   }
 
+  /** Stops reading (HTTP/2 flow control then stops the server's sends): a client that hangs. */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
   /** Half-closes the request side. */
   end(): void {
     this.stream.end();

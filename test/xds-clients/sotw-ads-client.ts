@@ -172,6 +172,15 @@ export class SotwAdsClient {
     this.send({ typeUrl, versionInfo: view.acceptedVersion, responseNonce: view.nonce, resourceNames: view.names, errorDetail: { code, message } });
   }
 
+  /** Stops reading responses (simulates a hung client). */
+  pauseReading(): void {
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    this.stream.resume();
+  }
+
   /** Sends raw bytes inside a gRPC frame (garbage tests). */
   sendBytes(bytes: Uint8Array): void {
     this.sentNode = true;

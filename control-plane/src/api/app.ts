@@ -196,7 +196,7 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
   // Registered after the hooks and handlers above so its encapsulated routes inherit them.
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'meshward control plane API',
         version: '1',

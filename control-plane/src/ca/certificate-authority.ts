@@ -373,6 +373,13 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
   }
   await serialised(() => rebuildBundle(true));
   scheduleCrlRefresh();
+  {
+    const a = activeSlot().authority;
+    const left = a.notAfterMs - clock.now();
+    if (left < 30 * DAY) {
+      log('warn', `the active CA ${a.info.id} expires on ${a.info.notAfter}; rotate it (workload certificates are cut short at its expiry)`);
+    }
+  }
 
   // Operator CA files changed since the last start: the mesh CA rotates to them.
   let operatorCaChanged: OperatorCaFiles | undefined;

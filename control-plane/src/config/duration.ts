@@ -30,7 +30,9 @@ export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const parts: string[] = [];
   let rest = ms;
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  // Days only for whole multi-day spans: "24h" reads better than "1d" for a certificate lifetime.
+  const units = ms >= 2 * 86_400_000 && ms % 86_400_000 === 0 ? ([['d', 86_400_000]] as const) : ([['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const);
+  for (const [unit, size] of units) {
     if (rest >= size) {
       const n = Math.floor(rest / size);
       parts.push(`${n}${unit}`);

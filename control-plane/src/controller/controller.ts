@@ -103,9 +103,12 @@ export interface Controller {
   /** For the API's `validateCandidate`: refuses changes that would produce unservable snapshots. */
   readonly validateCandidate: CandidateValidator;
   /**
-   * For the xDS server's `authorizeNode`: the CA's check (node-declared identity) plus "a node may
-   * only ask for the config of its own workload": when the node's group resolves to a workload,
-   * the stream's identity must be that workload's SPIFFE ID.
+   * For the xDS server's `authorizeNode` (runs on a stream's first request): the CA's check
+   * (node-declared identity), then "a node only gets the config of its own workload": its metadata
+   * must resolve to exactly one existing workload of the role it states, whose SPIFFE ID is the
+   * stream's identity. Refusals end the stream with PERMISSION_DENIED and say why; Envoy retries
+   * the stream, so a node that starts before its workload is registered gets in once it is.
+   * Streams without an identity (no authenticator configured) are not checked.
    */
   readonly authorizeNode: AuthorizeNode;
   status(): ControllerStatus;
@@ -269,18 +272,35 @@ export function createController(options: ControllerOptions): Controller {
   const caNodeCheck = createNodeAuthorizer();
   const authorizeNode: AuthorizeNode = (identity, node) => {
     caNodeCheck(identity, node);
+    // Without an authenticator there is no identity to hold the node to.
     if (identity === undefined) return;
-    const selector = parseGroupKey(groupKeyOf(node));
-    if (selector === undefined) return;
+    const key = groupKeyOf(node);
+    const selector = parseGroupKey(key);
+    if (selector === undefined) {
+      throw new XdsError(
+        'PERMISSION_DENIED',
+        `node "${node.id}": its metadata must name its workload ('meshward.workload: <namespace>/<name>') or its role ('role: gateway|sidecar|proxyless')`,
+      );
+    }
     const { model } = currentModel();
     let w: Workload | undefined;
-    if (selector.workload !== undefined) w = model.workloads.find((x) => workloadKey(x) === selector.workload);
-    else {
+    if (selector.workload !== undefined) {
+      w = model.workloads.find((x) => workloadKey(x) === selector.workload);
+      if (w === undefined) throw new XdsError('PERMISSION_DENIED', `node "${node.id}" names workload "${selector.workload}", which does not exist`);
+    } else {
       const labels = selector.labels ?? {};
       const matches = model.workloads.filter((x) => x.role === selector.role && Object.entries(x.labels ?? {}).every(([k, v]) => labels[k] === v));
-      if (matches.length === 1) w = matches[0];
+      if (matches.length !== 1) {
+        throw new XdsError(
+          'PERMISSION_DENIED',
+          `node "${node.id}" (role ${selector.role}, labels ${JSON.stringify(labels)}) matches ${matches.length === 0 ? 'no workload' : `${matches.length} workloads (${matches.map(workloadKey).join(', ')})`}; name one with 'meshward.workload'`,
+        );
+      }
+      w = matches[0]!;
     }
-    if (w === undefined) return;
+    if (selector.role !== undefined && selector.role !== w.role) {
+      throw new XdsError('PERMISSION_DENIED', `node "${node.id}" says role ${selector.role}, but workload "${workloadKey(w)}" has role ${w.role}`);
+    }
     const expected = workloadSpiffeId(model.mesh, w);
     if (expected !== identity.id) {
       throw new XdsError(

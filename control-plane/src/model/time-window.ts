@@ -69,19 +69,67 @@ export function isWithinAnyTimeWindow(windows: readonly TimeWindow[] | undefined
   return windows.some((w) => isWithinTimeWindow(w, now));
 }
 
-/**
- * The earliest instant after `now` (to the minute, searched up to 8 days ahead) at which the open/closed
- * state of any of the windows changes, or undefined if none ever changes. Minute granularity: the
- * scheduler re-translates at that instant.
- */
-export function nextTimeWindowTransition(windows: readonly TimeWindow[], now: Date): Date | undefined {
-  if (windows.length === 0) return undefined;
-  const state = (t: Date): string => windows.map((w) => (isWithinTimeWindow(w, t) ? '1' : '0')).join('');
-  const initial = state(now);
-  const startMinute = Math.floor(now.getTime() / 60_000) * 60_000;
-  for (let i = 1; i <= 8 * 24 * 60; i++) {
-    const t = new Date(startMinute + i * 60_000);
-    if (state(t) !== initial) return t;
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Local wall-clock time minus UTC at instant `t` (ms), in `timeZone`. */
+function tzOffsetMs(t: number, timeZone: string): number {
+  let f = offsetFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+    offsetFormatters.set(timeZone, f);
+  }
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(new Date(t))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  const wall = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!);
+  return wall - Math.floor(t / 60_000) * 60_000;
+}
+
+/** The UTC instant of a local wall-clock minute (approximate across DST gaps; callers refine). */
+function localToUtc(localMidnightUtc: number, minuteOfDay: number, timeZone: string): number {
+  const wall = localMidnightUtc + minuteOfDay * 60_000;
+  const first = wall - tzOffsetMs(wall, timeZone);
+  return wall - tzOffsetMs(first, timeZone);
+}
+
+/** The earliest minute after `now` at which this window opens or closes (within 9 days). */
+function nextFlip(w: TimeWindow, now: Date): number | undefined {
+  const start = parseClock(w.start);
+  const end = parseClock(w.end);
+  if (start === undefined || end === undefined) return undefined;
+  const tz = w.timeZone ?? 'UTC';
+  const t0 = now.getTime();
+  const initial = isWithinTimeWindow(w, now);
+  const localNow = t0 + tzOffsetMs(t0, tz);
+  const localMidnight = Math.floor(localNow / 86_400_000) * 86_400_000;
+  const candidates: number[] = [];
+  for (let day = -1; day <= 8; day++) {
+    const midnight = localMidnight + day * 86_400_000;
+    for (const minute of [start, end]) {
+      const c = localToUtc(midnight, minute, tz);
+      // DST moves wall clocks by up to an hour: also try an hour later and refine backwards.
+      for (const x of [c, c + 3_600_000]) if (x > t0) candidates.push(Math.floor(x / 60_000) * 60_000);
+    }
+  }
+  candidates.sort((a, b) => a - b);
+  for (const c of candidates) {
+    if (isWithinTimeWindow(w, new Date(c)) === initial) continue;
+    let t = c;
+    for (let i = 0; i < 120 && t - 60_000 > t0 && isWithinTimeWindow(w, new Date(t - 60_000)) !== initial; i++) t -= 60_000;
+    return t;
   }
   return undefined;
+}
+
+/**
+ * The earliest instant after `now` (to the minute, looking up to 8 days ahead) at which any of the
+ * windows opens or closes, or undefined if none does. Computed from each window's start and end in
+ * its own time zone (DST-aware), not by scanning, so it is cheap enough to call after every push.
+ */
+export function nextTimeWindowTransition(windows: readonly TimeWindow[], now: Date): Date | undefined {
+  let best: number | undefined;
+  for (const w of windows) {
+    const f = nextFlip(w, now);
+    if (f !== undefined && (best === undefined || f < best)) best = f;
+  }
+  return best === undefined ? undefined : new Date(best);
 }

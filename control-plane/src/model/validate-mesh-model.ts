@@ -47,7 +47,7 @@ class Scope {
     this.issues.list.push({ kind: this.kind, name: this.name, field, code, reason });
   }
   /** A name-like string; returns it when valid. */
-  name_(v: unknown, field: string, re = RESOURCE_NAME, what = "lower-case letters, digits, '-', '.', '_' (alphanumeric at both ends, max 63)"): string | undefined {
+  nameField(v: unknown, field: string, re = RESOURCE_NAME, what = "lower-case letters, digits, '-', '.', '_' (alphanumeric at both ends, max 63)"): string | undefined {
     if (v === undefined || v === null || v === '') {
       this.add(field, 'required', 'is required');
       return undefined;
@@ -211,7 +211,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       s.add('', 'invalid', 'must be an object');
       return;
     }
-    const name = s.name_(raw['name'], 'name');
+    const name = s.nameField(raw['name'], 'name');
     const versionNames = new Set<string>();
     if (name && !modelVersions.has(name)) modelVersions.set(name, versionNames);
     const names = raw['modelNames'] === undefined ? (name ? [name] : []) : s.strings(raw['modelNames'], 'modelNames', (v, f) => {
@@ -256,7 +256,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
         s.add(vf, 'invalid', 'must be an object');
         return;
       }
-      const vn = s.name_(vr['name'], `${vf}.name`);
+      const vn = s.nameField(vr['name'], `${vf}.name`);
       if (vn) {
         if (versionNames.has(vn)) s.add(`${vf}.name`, 'duplicate', `version '${vn}' is defined twice`);
         versionNames.add(vn);
@@ -298,7 +298,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
   duplicates((n) => issues.at('model', n), models.map((x) => (isObj(x) && typeof x['name'] === 'string' ? x['name'] : undefined)), 'model');
 
   const modelRef = (s: Scope, v: unknown, field: string): string | undefined => {
-    const n = s.name_(v, field);
+    const n = s.nameField(v, field);
     if (n && !modelVersions.has(n)) {
       s.add(field, 'unknown_reference', `model '${n}' does not exist`);
       return undefined;
@@ -318,9 +318,9 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
     }
     const labelMsg = "an RFC 1123 label (lower-case letters, digits, '-'; max 63)";
     const dns = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-    const name = s.name_(raw['name'], 'name', dns, labelMsg);
-    const ns = s.name_(raw['namespace'], 'namespace', dns, labelMsg);
-    s.name_(raw['serviceAccount'], 'serviceAccount', dns, labelMsg);
+    const name = s.nameField(raw['name'], 'name', dns, labelMsg);
+    const ns = s.nameField(raw['namespace'], 'namespace', dns, labelMsg);
+    s.nameField(raw['serviceAccount'], 'serviceAccount', dns, labelMsg);
     if (name && ns) {
       const k = workloadKey({ namespace: ns, name });
       if (workloadKeys.has(k)) s.add('name', 'duplicate', `another workload in namespace '${ns}' is named '${name}'`);
@@ -346,7 +346,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
     if (serves) {
       if (role === 'gateway') s.add('serves', 'invalid', 'a gateway does not serve a model version (use models)');
       const model = modelRef(s, serves['model'], 'serves.model');
-      const version = s.name_(serves['version'], 'serves.version');
+      const version = s.nameField(serves['version'], 'serves.version');
       if (model && version && !modelVersions.get(model)!.has(version)) {
         s.add('serves.version', 'unknown_reference', `model '${model}' has no version '${version}'`);
       }
@@ -377,7 +377,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       s.add('', 'invalid', 'must be an object');
       return;
     }
-    s.name_(raw['name'], 'name');
+    s.nameField(raw['name'], 'name');
     if (raw['action'] !== undefined && raw['action'] !== 'ALLOW') s.add('action', 'invalid', 'only ALLOW is supported (everything not allowed is denied)');
     s.bool(raw['dryRun'], 'dryRun');
     s.strings(raw['workloads'], 'workloads', (v, f) => {
@@ -427,7 +427,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
           s.add(hf, 'invalid', 'must be an object');
           return;
         }
-        s.name_(h['name'], `${hf}.name`, HEADER_NAME, 'a lower-case header name');
+        s.nameField(h['name'], `${hf}.name`, HEADER_NAME, 'a lower-case header name');
         const op = s.oneOf(h['op'], `${hf}.op`, ['exact', 'prefix', 'suffix', 'contains', 'regex', 'present'] as const, true);
         const value = h['value'];
         if (op && op !== 'present') {
@@ -481,7 +481,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       s.add('', 'invalid', 'must be an object');
       return;
     }
-    const name = s.name_(raw['name'], 'name');
+    const name = s.nameField(raw['name'], 'name');
     const model = modelRef(s, raw['model'], 'model');
     if (model) {
       const other = limitedModels.get(model);
@@ -520,7 +520,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       s.add('', 'invalid', 'must be an object');
       return;
     }
-    const name = s.name_(raw['name'], 'name');
+    const name = s.nameField(raw['name'], 'name');
     if (name) moduleNames.add(name);
     const sha = raw['sha256'];
     if (sha !== undefined && (typeof sha !== 'string' || !SHA256.test(sha))) s.add('sha256', 'invalid', 'must be 64 lower-case hex characters');
@@ -560,7 +560,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
       s.add('', 'invalid', 'must be an object');
       return;
     }
-    const name = s.name_(raw['name'], 'name');
+    const name = s.nameField(raw['name'], 'name');
     const scope = s.object(raw['scope'], 'scope', true);
     let scopeKey: string | undefined;
     if (scope) {
@@ -580,7 +580,7 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
     s.oneOf(raw['failureMode'], 'failureMode', ['FAIL_CLOSED', 'FAIL_OPEN'] as const);
     const mod = raw['module'];
     if (mod !== undefined) {
-      const n = s.name_(mod, 'module');
+      const n = s.nameField(mod, 'module');
       if (n && !moduleNames.has(n)) s.add('module', 'unknown_reference', `filter module '${n}' does not exist`);
     } else if (moduleNames.size === 0) {
       s.add('module', 'unknown_reference', 'no filter module exists to run this policy');

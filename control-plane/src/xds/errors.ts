@@ -17,6 +17,8 @@ export type XdsErrorCode =
   | 'PERMISSION_DENIED'
   /** The per-identity secret source failed. */
   | 'SECRETS_UNAVAILABLE'
+  /** The client does not read its responses; too many are queued for it. */
+  | 'SLOW_CONSUMER'
   /** The server is closing; the client should reconnect elsewhere or later. */
   | 'SHUTTING_DOWN'
   /** Bad options given to a factory. */
@@ -62,6 +64,8 @@ export function grpcStatusOf(code: XdsErrorCode): GrpcStatus {
     case 'SECRETS_UNAVAILABLE':
     case 'SHUTTING_DOWN':
       return GrpcStatus.UNAVAILABLE;
+    case 'SLOW_CONSUMER':
+      return GrpcStatus.RESOURCE_EXHAUSTED;
     case 'INVALID_SNAPSHOT':
     case 'INCONSISTENT_SNAPSHOT':
       return GrpcStatus.FAILED_PRECONDITION;

@@ -106,6 +106,9 @@ export interface XdsServer {
 let nextStreamId = 1;
 /** Requests a stream may send while it is being authenticated/bound; more ends it (flood guard). */
 const MAX_QUEUED_REQUESTS = 256;
+/** Responses written but not yet taken by HTTP/2 for one stream before it is ended as too slow. */
+const MAX_QUEUED_RESPONSES = 512;
+const SLOW_CONSUMER_GRACE_MS = 2000;
 
 export function createXdsServer(options: XdsServerOptions): XdsServer {
   const { cache } = options;
@@ -137,6 +140,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       unknownTypeRequests: 0,
     };
     let ended = false;
+    let slowCheck: NodeJS.Timeout | undefined;
     let streamIdentity: StreamIdentity | undefined;
     let snapshot: Snapshot | undefined;
     let secrets: TypeSnapshot | undefined;
@@ -146,6 +150,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     const cleanup = (): void => {
       if (ended) return;
       ended = true;
+      if (slowCheck !== undefined) clearTimeout(slowCheck);
       open.delete(endStream);
       for (const u of unsubscribers.splice(0)) u();
       registry.remove(record);
@@ -163,6 +168,19 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       send(bytes) {
         if (ended || call.cancelled) return;
         call.write(bytes);
+        // Responses queue in memory while a client does not read (HTTP/2 flow control stops the
+        // socket, not our writes). A burst of pushes also queues briefly, so the stream is ended
+        // only if it is still this far behind a while later; Envoy then reconnects and gets the
+        // current state in one response per type.
+        if (call.writableLength > MAX_QUEUED_RESPONSES && slowCheck === undefined) {
+          slowCheck = setTimeout(() => {
+            slowCheck = undefined;
+            if (call.writableLength > MAX_QUEUED_RESPONSES) {
+              ctx.fail('SLOW_CONSUMER', `more than ${MAX_QUEUED_RESPONSES} responses queued for ${SLOW_CONSUMER_GRACE_MS} ms: the client is not reading`);
+            }
+          }, SLOW_CONSUMER_GRACE_MS);
+          slowCheck.unref();
+        }
       },
       fail(code: XdsErrorCode, message: string) {
         if (ended) return;

@@ -22,8 +22,13 @@ import {
   builtinIndex, defaultAction,
 } from "./detector-ids";
 
-/** Defaults, documented in docs/filter.md. */
-export const DEFAULT_MAX_BODY_BYTES: i32 = 1048576;
+/**
+ * Defaults, documented in docs/filter.md. max_body_bytes defaults to 1 MiB - 64 KiB: Envoy answers
+ * 413 itself once a buffered body passes the listener's buffer limit (1 MiB by default), and it
+ * checks that limit when it appends a chunk, before the filter sees it; one read (<= 64 KiB) of
+ * headroom lets the filter apply failure_mode to a body without content-length first.
+ */
+export const DEFAULT_MAX_BODY_BYTES: i32 = 983040;
 export const MAX_MAX_BODY_BYTES: i32 = 67108864;
 export const DEFAULT_RATE_WINDOW_SECONDS: i32 = 60;
 export const MIN_HASH_KEY_BYTES: i32 = 16;

@@ -133,12 +133,16 @@ const MAX_WS_RUN: i32 = 64;
     return this.termLen.length - 1;
   }
 
+  /**
+   * Hash key of term `t`: its first three bytes folded (ASCII lower case, whitespace as ' '),
+   * with a whitespace run collapsed to one space, so that input keys computed the same way
+   * match whatever the length of the input's whitespace runs. Two-byte terms key on two bytes.
+   */
   private key(t: i32): u32 {
     const off = unchecked(this.termOff[t]);
     const n = unchecked(this.termLen[t]);
-    let k = fold(unchecked(this.pool[off])) | (fold(unchecked(this.pool[off + 1])) << 8);
-    if (n >= 3) k |= fold(unchecked(this.pool[off + 2])) << 16;
-    return k;
+    const k = collapsedKey(this.pool.dataStart + <usize>off, n);
+    return n == 2 ? k & 0xffff : k;
   }
 
   /** Freezes the term set and builds the fingerprint and hash tables. Idempotent. */
@@ -170,10 +174,12 @@ const MAX_WS_RUN: i32 = 64;
       const bit: u8 = <u8>(<i32>1 << sh);
       const flags = unchecked(this.termFlags[t]);
       const off = unchecked(this.termOff[t]);
+      let afterSpace = false;
       for (let pos = 0; pos < 4; pos++) {
         const lo = tb + <usize>(pos * 32);
         const hi = lo + 16;
-        if (pos >= len) {
+        // past a whitespace byte the input may hold a longer run: the position is a wildcard
+        if (pos >= len || afterSpace) {
           for (let j = 0; j < 16; j++) {
             store<u8>(lo + <usize>j, load<u8>(lo + <usize>j) | bit);
             store<u8>(hi + <usize>j, load<u8>(hi + <usize>j) | bit);
@@ -181,6 +187,7 @@ const MAX_WS_RUN: i32 = 64;
           continue;
         }
         const c = <u32>unchecked(this.pool[off + pos]);
+        if (isSpace(c)) afterSpace = true;
         setByte(lo, hi, c, bit);
         if ((flags & KW_CASE_INSENSITIVE) && c - 0x61 < 26) setByte(lo, hi, c - 0x20, bit);
         if ((flags & KW_WHITESPACE_TOLERANT) && c == 0x20) {
@@ -197,9 +204,11 @@ const MAX_WS_RUN: i32 = 64;
   private addFilterKeys(t: i32): void {
     const off = unchecked(this.termOff[t]);
     const n = unchecked(this.termLen[t]);
-    const ws = (unchecked(this.termFlags[t]) & KW_WHITESPACE_TOLERANT) != 0;
-    const a = <u32>unchecked(this.pool[off]);
-    const b = <u32>unchecked(this.pool[off + 1]);
+    // every whitespace byte collapses to ' ' in keys; the |0x20 filter sees the raw first byte of a run
+    const ws = true;
+    const key = collapsedKey(this.pool.dataStart + <usize>off, n);
+    const a = (key & 0xff) | 0x20;
+    const b = ((key >> 8) & 0xff) | 0x20;
     if (n == 2) {
       for (let i = 0; i < 6; i++) {
         const bb = variant(b, ws, i);
@@ -212,7 +221,7 @@ const MAX_WS_RUN: i32 = 64;
       }
       return;
     }
-    const c = <u32>unchecked(this.pool[off + 2]);
+    const c = ((key >> 16) & 0xff) | 0x20;
     for (let i = 0; i < 6; i++) {
       const aa = variant(a, ws, i);
       if (aa == 0) continue;
@@ -304,15 +313,19 @@ const MAX_WS_RUN: i32 = 64;
   }
 
   private verifyAt(p: usize, len: i32, q: i32, hits: FindingList): void {
-    const b0 = <u32>load<u8>(p + <usize>q) | 0x20;
-    const b1 = at(p, len, q + 1) | 0x20;
-    const b2 = q + 2 < len ? <u32>load<u8>(p + <usize>(q + 2)) | 0x20 : 0;
-    const pass3 = q + 2 < len && testBit(this.tri, filterHash3(b0, b1, b2));
-    const pass2 = this.has2 && testBit(this.bi, filterHash2(b0, b1));
+    // the first three bytes with a whitespace run collapsed (see key())
+    const r0 = <u32>load<u8>(p + <usize>q);
+    const r1 = at(p, len, q + 1);
+    let j = q + 2;
+    if (isSpace(r1)) while (j < len && isSpace(load<u8>(p + <usize>j))) j++;
+    const has3 = j < len;
+    const r2 = has3 ? <u32>load<u8>(p + <usize>j) : 0;
+    const pass3 = has3 && testBit(this.tri, filterHash3(r0 | 0x20, r1 | 0x20, r2 | 0x20));
+    const pass2 = this.has2 && testBit(this.bi, filterHash2(r0 | 0x20, r1 | 0x20));
     if (!pass3 && !pass2) return;
-    const k2 = fold(load<u8>(p + <usize>q)) | (fold(at(p, len, q + 1)) << 8);
+    const k2 = fold(r0) | (fold(r1) << 8);
     if (pass3) {
-      let t = this.lookup(k2 | (fold(load<u8>(p + <usize>(q + 2))) << 16));
+      let t = this.lookup(k2 | (fold(r2) << 16));
       while (t >= 0) {
         const e = this.verifyTerm(p, len, q, t, false);
         if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
@@ -381,8 +394,8 @@ const MAX_WS_RUN: i32 = 64;
     for (let q = from; q < len; q++) {
       if (!this.fingerprint(p, len, q)) continue;
       const rem = len - q;
-      if (rem >= 3) {
-        const k = fold(load<u8>(p + <usize>q)) | (fold(load<u8>(p + <usize>(q + 1))) << 8) | (fold(load<u8>(p + <usize>(q + 2))) << 16);
+      if (rem >= 3 && collapsedLen(p + <usize>q, rem) >= 3) {
+        const k = collapsedKey(p + <usize>q, rem);
         let t = this.lookup(k);
         while (t >= 0) {
           if (this.verifyTerm(p, len, q, t, true) == -2) return q;
@@ -404,6 +417,25 @@ const MAX_WS_RUN: i32 = 64;
     }
     return len;
   }
+}
+
+/** Folded first three bytes at `a` (of `n`), a whitespace run after the first byte collapsed to one ' '. */
+function collapsedKey(a: usize, n: i32): u32 {
+  const c0 = fold(load<u8>(a));
+  if (n < 2) return c0;
+  const c1 = fold(load<u8>(a + 1));
+  let j = 2;
+  if (c1 == 0x20) while (j < n && isSpace(load<u8>(a + <usize>j))) j++;
+  if (j >= n) return c0 | (c1 << 8);
+  return c0 | (c1 << 8) | (fold(load<u8>(a + <usize>j)) << 16);
+}
+
+/** Number of key bytes `collapsedKey` finds (1-3). */
+function collapsedLen(a: usize, n: i32): i32 {
+  if (n < 2) return n;
+  let j = 2;
+  if (isSpace(load<u8>(a + 1))) while (j < n && isSpace(load<u8>(a + <usize>j))) j++;
+  return j < n ? 3 : 2;
 }
 
 /** Byte `c` as seen through `| 0x20` for variant `i`: itself, or (whitespace-tolerant spaces) each ASCII whitespace byte. 0 = skip. */

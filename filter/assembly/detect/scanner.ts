@@ -224,6 +224,9 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
   const c10 = i8x16.splat(10);
   const nib = i8x16.splat(0x0f);
   const zero = i8x16.splat(0);
+  const ca = i8x16.splat(0x61);
+  const c26 = i8x16.splat(26);
+  const cus = i8x16.splat(0x5f);
   // trigger bytes '@' ':' '_' '-' 'A' 'J' 'x' '/' 0xE2 0xEF 0xF3 as a nibble-table set membership
   const lo = v128.load(TRIGGER_LO);
   const hi = v128.load(TRIGGER_HI);
@@ -236,7 +239,10 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
     const dig = i8x16.lt_u(i8x16.sub(v, c0), c10);
     const pdig = i8x16.lt_u(i8x16.sub(pv, c0), c10);
     const trig = v128.and(i8x16.swizzle(lo, v128.and(v, nib)), i8x16.swizzle(hi, i8x16.shr_u(v, 4)));
-    const m = v128.or(v128.andnot(dig, pdig), i8x16.ne(trig, zero));
+    // a digit run glued to a lower-case letter or '_' (hex ids, "sha256", "x86_64") cannot start
+    // any numeric value; IBAN check digits follow upper-case letters and stay
+    const pword = v128.or(i8x16.lt_u(i8x16.sub(pv, ca), c26), i8x16.eq(pv, cus));
+    const m = v128.or(v128.andnot(v128.andnot(dig, pdig), pword), i8x16.ne(trig, zero));
     let bits = i8x16.bitmask(m);
     while (bits != 0) {
       const j = ctz(bits);
@@ -251,7 +257,10 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
     if (i < skipUntil) continue;
     const c = <u32>load<u8>(p + <usize>i);
     let t = false;
-    if (isDigit(c)) t = i == 0 || !isDigit(load<u8>(p + <usize>(i - 1)));
+    if (isDigit(c)) {
+      const b = i == 0 ? 0 : <u32>load<u8>(p + <usize>(i - 1));
+      t = !isDigit(b) && b - 0x61 >= 26 && b != 0x5f;
+    }
     else t = c == 0x40 || c == 0x3a || c == 0x5f || c == 0x2d || c == 0x41 || c == 0x4a || c == 0x78 || c == 0x2f || c == 0xe2 || c == 0xef || c == 0xf3;
     if (t) dispatch(sc, en, p, len, i, out);
   }

@@ -117,6 +117,17 @@ describe('authorization policies, rate limits, filter modules, DLP policies', ()
     expect(t.store.snapshot().resources['dlp-policies'].map((r) => r.name)).toEqual(['chat-dlp', 'global']);
   });
 
+  it('dry-runs per-caller overrides with the caller the proxy would see', async () => {
+    const config = { detectors: { email: { action: 'redact' } }, principals: [{ match: 'spiffe://mesh.test/ns/trusted/*', detectors: { email: 'off' } }] };
+    const payload = JSON.stringify({ model: 'chat-model', messages: [{ role: 'user', content: 'bob@example.com' }] });
+    const anon = await t.call({ method: 'POST', url: '/v1/dlp-policies/dry-run', payload: { config, payload } });
+    expect(anon.json().verdict).toBe('redact');
+    const trusted = await t.call({ method: 'POST', url: '/v1/dlp-policies/dry-run', payload: { config, payload, caller: 'spiffe://mesh.test/ns/trusted/sa/app' } });
+    expect(trusted.statusCode).toBe(200);
+    expect(trusted.json().output).toContain('bob@example.com');
+    expect(trusted.json().verdict).not.toBe('redact');
+  });
+
   it('dry run answers 503 without an engine', async () => {
     const bare = await buildTestApp({ dlpConfigSchema: false });
     const r = await bare.call({ method: 'POST', url: '/v1/dlp-policies/dry-run', payload: { config: {}, payload: '{}' } });

@@ -112,6 +112,22 @@ describe('/v1/workloads', () => {
     expect((await t.call({ method: 'PUT', url: '/v1/workloads/ai/zz', payload: { ...body, name: 'zz' }, headers: { 'if-match': '*' } })).statusCode).toBe(404);
   });
 
+  it('lets exactly one of many concurrent writers with the same If-Match win', async () => {
+    await t.call({ method: 'POST', url: '/v1/workloads', payload: gatewayWorkload('race', 'ai') });
+    const etag = `"${t.store.get('workloads', 'ai/race')!.resourceVersion}"`;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.call({ method: 'PUT', url: '/v1/workloads/ai/race', payload: { ...gatewayWorkload('race', 'ai'), labels: { writer: String(i) } }, headers: { 'if-match': etag } }),
+      ),
+    );
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    expect(codes.filter((c) => c === 412)).toHaveLength(19);
+    const winner = results.find((r) => r.statusCode === 200)!.json().labels.writer;
+    expect((t.store.get('workloads', 'ai/race')!.spec as { labels: { writer: string } }).labels.writer).toBe(winner);
+    expect(t.store.audit.query({ kind: 'workloads', name: 'ai/race' }).items.filter((e) => e.action === 'update')).toHaveLength(1);
+  });
+
   it('deletes with an optional If-Match and reports the config version', async () => {
     await t.call({ method: 'POST', url: '/v1/workloads', payload: gatewayWorkload('gone', 'ai') });
     const v = t.store.get('workloads', 'ai/gone')!.resourceVersion;

@@ -2,11 +2,14 @@
  * End to end through the real xDS server (control-plane/src/xds) over real gRPC streams: the CA's
  * authenticator and secrets provider plugged into its seams.
  */
-import type { Message } from '@bufbuild/protobuf';
+import { createPrivateKey } from 'node:crypto';
+import { toBinary, type Message } from '@bufbuild/protobuf';
+import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema } from '../../../control-plane/src/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Secret } from '../../../control-plane/src/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import {
   createManualClock,
+  createMemoryCaStore,
   createNodeAuthorizer,
   createSecretsProvider,
   createStreamAuthenticator,
@@ -44,9 +47,10 @@ describe('xDS streams authenticated by the CA get only their own secrets', () =>
   let address: string;
   const open: Array<{ close(): void }> = [];
 
+  const caStore = createMemoryCaStore();
   beforeAll(async () => {
     clock = createManualClock(Date.now());
-    ca = await newMeshCa({ clock });
+    ca = await newMeshCa({ clock, store: caStore });
     const secrets = createSecretsProvider(ca);
     const cache = createSnapshotCache();
     cache.setSnapshot('default', createSnapshot({ version: 'v1', resources: [] }));
@@ -119,6 +123,15 @@ describe('xDS streams authenticated by the CA get only their own secrets', () =>
     expect(Buffer.from(deltaDefault.resource!.value).includes(Buffer.from(victimKey))).toBe(false);
     expect(Buffer.from(deltaDefault.resource!.value).includes(Buffer.from(attackerKey))).toBe(true);
     for (const r of m.responses.history) for (const s of r.resources.values()) if ((s as Secret).type.case === 'tlsCertificate') expect(keyOf(s)).not.toBe(victimKey);
+    // and no response on any stream carries the CA's private key
+    const caKey = createPrivateKey(await caStore.loadKey(ca.authority.active().id));
+    const caKeyForms = [caKey.export({ type: 'pkcs8', format: 'der' }), Buffer.from(caKey.export({ format: 'jwk' }).d!, 'base64url')];
+    const wire = Buffer.concat([...v.responses.history, ...m.responses.history].map((r) => Buffer.from(toBinary(DiscoveryResponseSchema, r.response))));
+    const wireDelta = Buffer.from(toBinary(DeltaDiscoveryResponseSchema, dr.response));
+    for (const f of caKeyForms) {
+      expect(wire.includes(f)).toBe(false);
+      expect(wireDelta.includes(f)).toBe(false);
+    }
     // a node that claims the victim's identity in its metadata is refused
     const liar = await sotw('attacker-3', { authorization: `Bearer ${attacker.token}` }, { 'meshward.identity': A });
     liar.subscribe(SDS, ['default']);

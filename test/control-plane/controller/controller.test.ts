@@ -242,7 +242,14 @@ describe('controller', () => {
     expect(() => r.controller.authorizeNode(other, node)).toThrow(/asks for the configuration of workload "gw\/edge" .* authenticated as spiffe:\/\/meshward.test\/ns\/apps\/sa\/intruder/);
     expect(() => r.controller.authorizeNode(other, createNodeFromMetadata({ role: 'gateway', labels: { app: 'edge' } }))).toThrow(/PERMISSION|authenticated as/);
     // a node declaring another identity is refused by the CA's check
-    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({ 'meshward.identity': other.id }))).toThrow(/does not match/);
+    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({ 'meshward.identity': other.id, 'meshward.workload': 'gw/edge' }))).toThrow(/does not match/);
+    // nodes that resolve to no workload, several, or the wrong role get a reason
+    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({}, 'bare'))).toThrow(/node "bare": its metadata must name its workload/);
+    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({ 'meshward.workload': 'gw/nope' }, 'n'))).toThrow(/names workload "gw\/nope", which does not exist/);
+    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({ role: 'sidecar', 'meshward.workload': 'gw/edge' }, 'n'))).toThrow(/says role sidecar, but workload "gw\/edge" has role gateway/);
+    expect(() => r.controller.authorizeNode(own, createNodeFromMetadata({ role: 'gateway', labels: { app: 'other' } }, 'n'))).toThrow(/matches no workload/);
+    // without an authenticator there is nothing to check against
+    expect(() => r.controller.authorizeNode(undefined, createNodeFromMetadata({}))).not.toThrow();
   });
 });
 

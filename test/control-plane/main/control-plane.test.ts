@@ -183,7 +183,14 @@ describe('createControlPlane', () => {
   it('restarts on the same data directory serving the same versions (no bump), with the join token still valid', async () => {
     expect(seen.rds).toBeDefined();
     const before = cp.store.revision;
+    // an open stream is ended by the shutdown (Envoy then reconnects to the next instance)
+    const open = await connectEnvoy(cp, joinToken, 'edge-open');
+    open.subscribe(TypeUrl.Listener, []);
+    await open.responses.next((r) => r.typeUrl === TypeUrl.Listener, 5000, 'LDS before the shutdown');
     await cp.stop();
+    const ended = await Promise.race([open.status, new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+    expect(ended).toMatchObject({ code: expect.any(Number) });
+    open.close();
     cp = createControlPlane(settingsFor(join(dir, 'data')), { logger: silent });
     await cp.start();
     expect(cp.adminToken?.created).toBe(false);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   loadSettings,
   parseDuration,
+  formatDuration,
   parseSettings,
   SETTINGS_REFERENCE,
   SettingsError,
@@ -154,4 +155,17 @@ describe('loadSettings', () => {
       expect(refused(() => loadSettings({ argv, env: {}, cwd: dir })).message).toContain(message);
     }),
   );
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [86_400_000, '24h'],
+    [2 * 86_400_000, '2d'],
+    [90 * 60_000, '1h30m'],
+    [1500, '1s500ms'],
+    [0, '0s'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
+  });
 });

@@ -101,6 +101,28 @@ describe('time windows', () => {
   });
 });
 
+describe('nextTimeWindowTransition agrees with a minute-by-minute scan (DST dates, odd zones)', () => {
+  const brute = (w: Parameters<typeof isWithinTimeWindow>[0], now: Date): number | undefined => {
+    const init = isWithinTimeWindow(w, now);
+    const s = Math.floor(now.getTime() / 60_000) * 60_000;
+    for (let i = 1; i <= 8 * 1440; i++) if (isWithinTimeWindow(w, new Date(s + i * 60_000)) !== init) return s + i * 60_000;
+    return undefined;
+  };
+  const zones = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+  const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+  const bases = [Date.UTC(2026, 2, 27), Date.UTC(2026, 2, 6), Date.UTC(2026, 9, 23), Date.UTC(2026, 3, 3)];
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const cases = Array.from({ length: 24 }, (_, k) => {
+    const w = { start: hhmm(Math.floor(rnd() * 48) * 30), end: hhmm(Math.floor(rnd() * 48) * 30), timeZone: zones[Math.floor(rnd() * zones.length)]!, days: days.filter(() => rnd() < 0.4) };
+    return [JSON.stringify(w), w, new Date(bases[k % bases.length]! + Math.floor(rnd() * 3 * 86_400) * 1000)] as const;
+  });
+  it.each(cases)('%s', (_label, w, now) => {
+    expect(nextTimeWindowTransition([w], now)?.getTime()).toBe(brute(w, now));
+  });
+});
+
 describe('mTLS mode resolution', () => {
   const mesh = { trustDomain: 'td', mtlsMode: 'PERMISSIVE' as const, namespaceMtlsModes: { secure: 'STRICT' as const } };
   it('workload, then namespace, then mesh, then STRICT', () => {

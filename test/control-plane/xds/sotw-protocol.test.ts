@@ -298,4 +298,21 @@ describe('SotW ADS', () => {
     c.close();
     await server.close();
   });
+
+  it('a client that stops reading is ended with RESOURCE_EXHAUSTED once too many responses queue; others keep being served', async () => {
+    const hung = await client('hung');
+    const ok = await client('ok');
+    hung.subscribe(RDS, ['routes']);
+    ok.subscribe(RDS, ['routes']);
+    await hung.responses.next();
+    await ok.responses.next();
+    hung.pauseReading();
+    for (let i = 0; i < 900; i++) h.publish('role=sidecar', `flood-${i}`, { weights: [i + 1, 1000] });
+    const st = await eventually(() => h.server.fleet.byNode('hung').length === 0 || undefined, 10_000, 'hung stream ended');
+    expect(st).toBe(true);
+    hung.resumeReading();
+    expect(await hung.status).toEqual({ code: 8, details: expect.stringMatching(/responses queued for 2000 ms: the client is not reading/) });
+    h.publish('role=sidecar', 'after', { weights: [3, 3] });
+    await eventually(() => h.server.fleet.byNode('ok')[0]?.types.RDS?.ackedVersion === 'after', 5000, 'ok stream ACKed');
+  });
 });

@@ -34,6 +34,11 @@ describe('custom keywords', () => {
     h.addKeyword('project   falcon', 0, CI | WS);
     expect(spans(h, 'PROJECT\n\t falcon and project falcon')).toEqual([['custom', 'PROJECT\n\t falcon'], ['custom', 'project falcon']]);
   });
+  it('tolerates whitespace runs right after a one-letter first word', () => {
+    h.addKeyword('a team', 0, CI | WS);
+    h.addKeyword('x  y', 1, 0);
+    expect(spans(h, 'A   team, a\nteam; x  y; x y')).toEqual([['custom', 'A   team'], ['custom', 'a\nteam'], ['custom', 'x  y']]);
+  });
   it('merges overlapping terms into one finding spanning both', () => {
     h.addKeyword('Project Falcon', 0, 0);
     h.addKeyword('Falcon Heavy', 1, 0);
