@@ -12,7 +12,9 @@
  *   stream and closes the xDS server, stops the CA's timers, then closes the store (every commit is
  *   already durable: the store syncs before acknowledging). Idempotent; safe after a failed start.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
@@ -28,6 +30,7 @@ import type { Settings } from './config/settings.js';
 import { createController, type Controller } from './controller/controller.js';
 import { groupKeyOf } from './controller/node-group-key.js';
 import { createTypeVersionFile } from './controller/type-versions.js';
+import { createXdsMetrics } from './controller/xds-metrics.js';
 import { createSqliteIssuedCertificateStore, createSqliteJoinTokenStore } from './store/sqlite-ca-stores.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite-store.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
@@ -39,6 +42,7 @@ export const DATA_FILES = {
   database: 'meshward.db',
   caDir: 'ca',
   typeVersions: 'xds-versions.json',
+  caBundle: 'ca-bundle.pem',
 } as const;
 
 export interface ControlPlaneAddresses {
@@ -46,9 +50,12 @@ export interface ControlPlaneAddresses {
   readonly xds: string;
   readonly xdsPort: number;
   readonly xdsTls: boolean;
-  /** Base URL of the REST API, e.g. `http://127.0.0.1:8080`. */
+  /** Base URL of the REST API, e.g. `http://127.0.0.1:8080` (`https://` unless `api.tls` is off). */
   readonly api: string;
   readonly apiPort: number;
+  readonly apiTls: Settings['api']['tls'];
+  /** PEM file with the mesh CA's roots (trust it to reach the TLS endpoints), kept current. */
+  readonly caBundle: string;
 }
 
 export interface ControlPlane {
@@ -96,6 +103,8 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
   let api: FastifyInstance | undefined;
   let serving: ServingCertificate | undefined;
   let unsubscribeSecrets: (() => void) | undefined;
+  let detachMetrics: (() => void) | undefined;
+  let unsubscribeBundle: (() => void) | undefined;
   let addresses: ControlPlaneAddresses | undefined;
   let adminToken: BootstrapResult | undefined;
   let startCalled = false;
@@ -120,6 +129,8 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
     await step('controller', () => controller?.stop());
     await step('xds', () => xds?.close());
     await step('secrets', () => unsubscribeSecrets?.());
+    await step('metrics', () => detachMetrics?.());
+    await step('trust bundle file', () => unsubscribeBundle?.());
     await step('serving certificate', () => serving?.close());
     await step('ca', async () => {
       if (ca === undefined) return;
@@ -189,6 +200,8 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       xdsServer.fleet.on('connect', (s) => log.debug({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
       xdsServer.fleet.on('disconnect', (s) => log.debug({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
 
+      const xdsMetrics = createXdsMetrics(registry);
+      detachMetrics = xdsMetrics.attach({ store, fleet: xdsServer.fleet });
       ctl = controller = createController({
         store,
         cache,
@@ -202,18 +215,35 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
           log.warn({ err }, 'cannot read or write the xDS version record; versions may change on the next restart'),
         ),
         log: log.child({ component: 'controller' }),
+        onPublish: (result, status) => xdsMetrics.onPublish(result, status),
       });
       await controller.start();
 
+      // The trust bundle (public roots) for clients of the TLS endpoints, kept current.
+      const bundlePath = join(settings.dataDir, DATA_FILES.caBundle);
+      const writeBundle = (): void => {
+        try {
+          writeFileSync(bundlePath, meshCa.bundle().rootsPem, { mode: 0o644 });
+        } catch (err) {
+          log.warn({ err }, `cannot write the trust bundle to ${bundlePath}`);
+        }
+      };
+      writeBundle();
+      unsubscribeBundle = meshCa.authority.onBundleChanged(writeBundle);
+
+      if (settings.xds.tls === 'tls' || settings.api.tls !== 'off') {
+        const isIp = (h: string): boolean => isIP(h) !== 0;
+        const hosts = [settings.xds.host, settings.api.host, ...settings.xds.tlsServerNames].filter((h) => h !== '0.0.0.0' && h !== '::');
+        serving = await meshCa.servingCertificate({
+          dnsNames: [...new Set(['localhost', ...hosts.filter((h) => !isIp(h))])],
+          ipAddresses: [...new Set(['127.0.0.1', ...hosts.filter(isIp)])],
+        });
+      }
       let credentials = createXdsServerCredentials({ mode: 'insecure' });
       if (settings.xds.tls === 'tls') {
-        const ips = [settings.xds.host, ...settings.xds.tlsServerNames].filter((h) => /^[\d.]+$|:/.test(h) && h !== '0.0.0.0' && h !== '::');
-        const names = ['localhost', ...settings.xds.tlsServerNames.filter((h) => !ips.includes(h))];
-        if (!/^[\d.]+$|:/.test(settings.xds.host)) names.push(settings.xds.host);
-        serving = await meshCa.servingCertificate({ dnsNames: [...new Set(names)], ipAddresses: [...new Set(['127.0.0.1', ...ips])] });
-        const m = serving.current();
+        const m = need(serving, 'xds.tls').current();
         const tls = createXdsServerCredentials({ mode: 'tls', certificateChain: m.certificateChain, privateKey: m.privateKey, clientCa: m.clientCa, clientCertificates: 'optional' });
-        serving.onChange((next) => tls.update({ certificateChain: next.certificateChain, privateKey: next.privateKey, clientCa: next.clientCa }));
+        serving!.onChange((next) => tls.update({ certificateChain: next.certificateChain, privateKey: next.privateKey, clientCa: next.clientCa }));
         credentials = tls;
       }
       let xdsPort: number;
@@ -232,8 +262,23 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         metricsRegistries: [registry],
         publicDocs: settings.api.publicDocs,
         bodyLimit: settings.api.bodyLimitBytes,
+        ...(serving !== undefined && settings.api.tls !== 'off'
+          ? {
+              tls: {
+                key: serving.current().privateKey,
+                cert: serving.current().certificateChain,
+                ...(settings.api.tls === 'mtls' ? { clientCa: serving.current().clientCa } : {}),
+              },
+            }
+          : {}),
         notReadyReason: () => (ready ? undefined : 'starting or stopping'),
       });
+      if (serving !== undefined && settings.api.tls !== 'off') {
+        const https = api.server as HttpsServer;
+        const mtls = settings.api.tls === 'mtls';
+        // New connections get the renewed certificate (and, for mTLS, the current trust bundle).
+        serving.onChange((m) => https.setSecureContext({ key: m.privateKey, cert: m.certificateChain, ...(mtls ? { ca: m.clientCa } : {}) }));
+      }
       const apiLog = log.child({ component: 'api' });
       api.addHook('onResponse', async (request, reply) => {
         apiLog.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -253,7 +298,9 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         xds: `${hostForUrl(settings.xds.host)}:${xdsPort}`,
         xdsPort,
         xdsTls: settings.xds.tls === 'tls',
-        api: `http://${hostForUrl(settings.api.host)}:${apiPort}`,
+        api: `${settings.api.tls === 'off' ? 'http' : 'https'}://${hostForUrl(settings.api.host)}:${apiPort}`,
+        apiTls: settings.api.tls,
+        caBundle: join(settings.dataDir, DATA_FILES.caBundle),
         apiPort,
       };
       ready = true;

@@ -100,7 +100,7 @@ function digits(r: () => number, n: number): string {
 const SENSITIVE: Array<(r: () => number) => string> = [
   (r) => `Contact me at ${['alice', 'bob.smith', 'c.jones+work', 'dev-team'][Math.floor(r() * 4)]}@${['example.com', 'corp.example.org', 'mail.example.co.uk'][Math.floor(r() * 3)]} please.`,
   (r) => `Call (555) ${digits(r, 3)}-${digits(r, 4)} or +44 20 7946 ${digits(r, 4)} tomorrow.`,
-  (r) => `My card is 4111 ${digits(r, 4)} ${digits(r, 4)} ${luhnComplete(`4111${digits(r, 11)}`).slice(12)} exp 12/29.`,
+  (r) => `My card is ${luhnComplete(`4111${digits(r, 11)}`).replace(/(\d{4})(?=\d)/g, '$1 ')} exp 12/29.`,
   (r) => `card number ${luhnComplete(`5${1 + Math.floor(r() * 5)}${digits(r, 13)}`)} thanks`,
   () => 'SSN 123-45-6789 on the form.',
   () => 'IBAN: DE89 3704 0044 0532 0130 00 for the transfer.',

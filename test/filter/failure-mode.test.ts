@@ -71,6 +71,40 @@ describe('defaults against Envoy\'s own buffer limit (1 MiB)', () => {
   });
 });
 
+describe('content-encoded bodies', () => {
+  it('asks the upstream for an uncompressed response when responses are inspected', async () => {
+    const envoy = await meshward({ detectors: { email: 'redact' } });
+    const { result } = chat(envoy, chatRequest('hi'), undefined, { headers: [...requestHeaders('/v1/chat/completions', chatRequest('hi')), ['accept-encoding', 'gzip, br']] });
+    expect(result.upstream.header('accept-encoding')).toBeUndefined();
+    const requestOnly = Object.fromEntries(
+      ['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'aws_access_key', 'github_token', 'slack_token', 'google_api_key', 'stripe_key', 'openai_api_key', 'jwt', 'private_key', 'prompt_injection'].map(
+        (id) => [id, { action: 'alert', directions: ['request'] }],
+      ),
+    );
+    const quiet = await meshward({ detectors: requestOnly });
+    const r2 = chat(quiet, chatRequest('hi'), undefined, { headers: [...requestHeaders('/v1/chat/completions', chatRequest('hi')), ['accept-encoding', 'gzip']] });
+    expect(r2.result.upstream.header('accept-encoding')).toBe('gzip');
+  });
+
+  it('open: a gzip request body passes uninspected with error encoded_body; closed: 415', async () => {
+    const body = chatRequest(`mail ${SAMPLES.email}`); // pretend-compressed: the filter must not parse it
+    const headers = [...requestHeaders('/v1/chat/completions', body), ['content-encoding', 'gzip'] as const];
+    const open = await meshward({ detectors: { email: 'redact' } });
+    const r = chat(open, body, undefined, { headers: [...headers] });
+    expect(r.result.upstream.bodyText).toBe(body);
+    expect(auditLines(open)[0]!.errors).toContain('encoded_body');
+    const closed = await meshward({ failure_mode: 'closed', detectors: { email: 'redact' } });
+    expect(chat(closed, body, undefined, { headers: [...headers] }).result.localReply?.status).toBe(415);
+  });
+
+  it('closed: a compressed response is refused with 502 before its headers go out', async () => {
+    const envoy = await meshward({ failure_mode: 'closed', detectors: { email: 'redact' } });
+    const resp = chatResponse('hello');
+    const { result } = chat(envoy, chatRequest('hi'), { headers: [...jsonResponseHeaders(resp), ['content-encoding', 'br']], body: resp });
+    expect(result.localReply).toMatchObject({ status: 502, origin: 'plugin' });
+  });
+});
+
 describe('malformed JSON', () => {
   const broken = `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ${SAMPLES.email}"}`;
 

@@ -5,6 +5,7 @@ import type { ResourceKind, StoredResource } from '../store/store.js';
 import type { ApiContext } from './api-context.js';
 import { etagOf, checkIfMatch, parseEntityTags } from './preconditions.js';
 import { ApiError } from './problem.js';
+import { maskSecrets, restoreSecrets, type SecretPath } from './secret-fields.js';
 import { Metadata, ProblemSchema } from './schemas/common.js';
 
 /** Response header carrying the store revision a write produced (or the current one on reads). */
@@ -57,6 +58,8 @@ export interface ResourceDefinition {
    * from the response's top level (a `status` view shows it).
    */
   readonly serverOwned?: { readonly key: string; initial(spec: Record<string, unknown>): unknown };
+  /** Write-only fields (paths into the spec): masked in responses and audit views; see secret-fields.ts. */
+  readonly secretPaths?: readonly SecretPath[];
   /** Extra list filters (query parameter → predicate over the stored spec). */
   readonly filters?: Readonly<Record<string, { readonly schema: TSchema; matches(spec: unknown, value: string): boolean }>>;
 }
@@ -72,7 +75,8 @@ export function storeKeyOf(def: ResourceDefinition, spec: { name?: unknown; name
 
 /** The response representation of a stored resource. */
 export function present(def: ResourceDefinition, r: StoredResource, ctx: ApiContext): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: def.kindName, ...(r.spec as Record<string, unknown>) };
+  const spec = def.secretPaths === undefined ? r.spec : maskSecrets(r.spec, def.secretPaths);
+  const out: Record<string, unknown> = { kind: def.kindName, ...(spec as Record<string, unknown>) };
   if (def.serverOwned !== undefined) delete out[def.serverOwned.key];
   if (def.status !== undefined) out['status'] = def.status.of(r, ctx);
   out['metadata'] = {
@@ -217,7 +221,7 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
       },
     },
     async (request, reply) => {
-      const spec = specOf(request.body);
+      const spec = def.secretPaths === undefined ? specOf(request.body) : restoreSecrets(specOf(request.body), undefined, def.secretPaths);
       await def.check?.(spec, ctx);
       const key = storeKeyOf(def, spec);
       if (def.serverOwned !== undefined) spec[def.serverOwned.key] = def.serverOwned.initial(spec);
@@ -298,11 +302,12 @@ export function registerResourceRoutes(app: FastifyInstance, def: ResourceDefini
         );
       }
       const expected = checkIfMatch(ifMatch, current.resourceVersion, label(key));
-      await def.check?.(spec, ctx);
+      const restored = def.secretPaths === undefined ? spec : restoreSecrets(spec, current.spec, def.secretPaths);
+      await def.check?.(restored, ctx);
       if (def.serverOwned !== undefined) {
-        spec[def.serverOwned.key] = (current.spec as Record<string, unknown>)[def.serverOwned.key];
+        restored[def.serverOwned.key] = (current.spec as Record<string, unknown>)[def.serverOwned.key];
       }
-      const result = ctx.store.commit([{ op: 'update', kind: def.kind, name: key, spec, ifMatch: expected }], {
+      const result = ctx.store.commit([{ op: 'update', kind: def.kind, name: key, spec: restored, ifMatch: expected }], {
         actor: actorOf(request),
         validate: ctx.validate,
         dryRun: isDryRun(request),

@@ -22,7 +22,7 @@ import {
   type IssuedCertificateRecord,
   type IssuedCertificateStore,
 } from './issued-certificate-store.js';
-import { generateKeyPairEncoded, KEY_ALGORITHMS, type KeyAlgorithm } from './key-material.js';
+import { generateWorkloadKeyPair, KEY_ALGORITHMS, type KeyAlgorithm } from './key-material.js';
 import { loadOperatorCa, readOperatorCaFiles, type OperatorCaFiles } from './operator-ca.js';
 import { signSvid, type ServerNames } from './svid.js';
 import type { TrustBundle } from './trust-bundle.js';
@@ -37,7 +37,7 @@ export interface IssuedSvid {
   readonly certificatePem: string;
   /** Leaf followed by the intermediates up to (not including) the root: Envoy's `certificate_chain`. */
   readonly certificateChainPem: string;
-  /** PKCS#8 PEM. */
+  /** PEM: SEC1 (`EC PRIVATE KEY`) for ECDSA, PKCS#8 for RSA. */
   readonly privateKeyPem: string;
   readonly keyAlgorithm: KeyAlgorithm;
   readonly issuerKeyId: string;
@@ -410,7 +410,7 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
       const ttl = checkDuration(issueOptions.ttlMs ?? workloadCertTtlMs, 'ttlMs', 60_000);
       const keyAlgorithm = checkKeyAlgorithm(issueOptions.keyAlgorithm ?? workloadKeyAlgorithm, 'keyAlgorithm', ['ECDSA_P256', 'RSA_2048']);
       const serverNames = checkServerNames(issueOptions.serverNames);
-      const key = await generateKeyPairEncoded(keyAlgorithm);
+      const key = await generateWorkloadKeyPair(keyAlgorithm);
       // Pick the authority after key generation: a rotation switch meanwhile is honoured.
       const slot = activeSlot();
       const a = slot.authority;
@@ -442,7 +442,7 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
         serialNumber: leaf.serialNumber,
         certificatePem: leaf.certificatePem,
         certificateChainPem: leaf.certificatePem + a.chainPem,
-        privateKeyPem: key.pkcs8Pem,
+        privateKeyPem: key.privateKeyPem,
         keyAlgorithm,
         issuerKeyId: a.info.id,
         issuedAtMs: now,

@@ -55,6 +55,51 @@ export function generateKeyPairEncoded(algorithm: KeyAlgorithm): Promise<Generat
   });
 }
 
+/**
+ * A workload key pair as the SVID issuer needs it. For ECDSA P-256 the pair is generated without
+ * OpenSSL's (slow, provider-based) SPKI/PKCS#8 encoders: the private key is exported as SEC1
+ * (`EC PRIVATE KEY` PEM, a legacy fast path Envoy and Node both read) and the public key as its
+ * uncompressed point (from the JWK form); the SPKI is then built by the certificate encoder.
+ * RSA keys come PKCS#8/SPKI-encoded (generation dominates there).
+ */
+export interface WorkloadKeyPair {
+  readonly algorithm: KeyAlgorithm;
+  /** PEM: SEC1 for ECDSA, PKCS#8 for RSA. */
+  readonly privateKeyPem: string;
+  readonly publicKey: { readonly kind: 'ec-point'; readonly point: Buffer } | { readonly kind: 'spki'; readonly der: Buffer };
+}
+
+export function generateWorkloadKeyPair(algorithm: KeyAlgorithm): Promise<WorkloadKeyPair> {
+  if (algorithm !== 'ECDSA_P256') {
+    return generateKeyPairEncoded(algorithm).then((k) => ({ algorithm, privateKeyPem: k.pkcs8Pem, publicKey: { kind: 'spki', der: k.spkiDer } }));
+  }
+  return new Promise((resolve, reject) => {
+    generateKeyPair('ec', { namedCurve: 'prime256v1' }, (err, publicKey, privateKey) => {
+      if (err) {
+        reject(new CaError('ISSUANCE_FAILED', `generating a ${algorithm} key failed: ${err.message}`, { cause: err }));
+        return;
+      }
+      try {
+        const jwk = publicKey.export({ format: 'jwk' });
+        const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+        if (point.length !== 65) throw new Error(`unexpected P-256 point length ${point.length}`);
+        const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
+        resolve({ algorithm, privateKeyPem: derToPem(sec1, 'EC PRIVATE KEY'), publicKey: { kind: 'ec-point', point } });
+      } catch (e) {
+        reject(new CaError('ISSUANCE_FAILED', `encoding a ${algorithm} key failed: ${(e as Error).message}`, { cause: e }));
+      }
+    });
+  });
+}
+
+/** PEM armour (RFC 7468): base64 in 64-column lines. */
+export function derToPem(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString('base64');
+  let out = `-----BEGIN ${label}-----\n`;
+  for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + '\n';
+  return out + `-----END ${label}-----\n`;
+}
+
 /** How a given private key signs certificates and CRLs. */
 export interface Signer {
   readonly keyAlgorithm: KeyAlgorithm;

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import { ECParameters } from '@peculiar/asn1-ecc';
 import { AsnConvert, AsnSerializer, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -36,7 +37,7 @@ import {
   id_kp_clientAuth,
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
-import type { GeneratedKeyPair, Signer } from './key-material.js';
+import { derToPem, type Signer, type WorkloadKeyPair } from './key-material.js';
 import { isRsa } from './key-material.js';
 import type { WorkloadIdentity } from './workload-identity.js';
 
@@ -70,6 +71,14 @@ function preEncoded<T>(value: T): T {
     },
   } as unknown as T;
 }
+
+/** id-ecPublicKey with the P-256 named curve (RFC 5480), pre-encoded. */
+const EC_P256_ALGORITHM = preEncoded(
+  new AlgorithmIdentifier({
+    algorithm: '1.2.840.10045.2.1',
+    parameters: AsnConvert.serialize(new ECParameters({ namedCurve: '1.2.840.10045.3.1.7' })),
+  }),
+);
 
 function extension(extnID: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
@@ -136,17 +145,25 @@ export interface SignedLeaf {
 export function signSvid(
   template: SvidTemplate,
   identity: WorkloadIdentity,
-  key: GeneratedKeyPair,
+  key: WorkloadKeyPair,
   validity: { readonly notBefore: Date; readonly notAfter: Date },
   serialNumber: string = newSerialNumber(),
   serverNames: ServerNames = {},
 ): SignedLeaf {
-  // The key's SPKI is already DER: hand its parsed tree to the serializer as is.
-  const spkiTree = asn1js.fromBER(key.spkiDer).result;
-  const bits = spkiTree instanceof asn1js.Sequence ? spkiTree.valueBlock.value[1] : undefined;
-  if (!(bits instanceof asn1js.BitString)) throw new Error('the generated public key is not a SubjectPublicKeyInfo');
-  const spki = { toASN: () => spkiTree, fromASN: () => spki } as unknown as SubjectPublicKeyInfo;
-  const subjectKeyId = createHash('sha1').update(bits.valueBlock.valueHexView).digest('hex');
+  let spki: SubjectPublicKeyInfo;
+  let subjectKeyId: string;
+  if (key.publicKey.kind === 'ec-point') {
+    const point = key.publicKey.point;
+    spki = new SubjectPublicKeyInfo({ algorithm: EC_P256_ALGORITHM, subjectPublicKey: toArrayBuffer(point) });
+    subjectKeyId = createHash('sha1').update(point).digest('hex');
+  } else {
+    // The key's SPKI is already DER: hand its parsed tree to the serializer as is.
+    const spkiTree = asn1js.fromBER(key.publicKey.der).result;
+    const bits = spkiTree instanceof asn1js.Sequence ? spkiTree.valueBlock.value[1] : undefined;
+    if (!(bits instanceof asn1js.BitString)) throw new Error('the generated public key is not a SubjectPublicKeyInfo');
+    spki = { toASN: () => spkiTree, fromASN: () => spki } as unknown as SubjectPublicKeyInfo;
+    subjectKeyId = createHash('sha1').update(bits.valueBlock.valueHexView).digest('hex');
+  }
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: toArrayBuffer(Buffer.from(serialNumber, 'hex')),
@@ -181,10 +198,4 @@ export function signSvid(
   return { serialNumber, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE'), subjectKeyId };
 }
 
-/** PEM armour (RFC 7468): base64 in 64-column lines. */
-export function derToPem(der: Uint8Array, label: string): string {
-  const b64 = Buffer.from(der).toString('base64');
-  let out = `-----BEGIN ${label}-----\n`;
-  for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + '\n';
-  return out + `-----END ${label}-----\n`;
-}
+export { derToPem } from './key-material.js';

@@ -1,5 +1,16 @@
 /** The control plane's settings: reference table, pure parser, and the file/env loading edge. */
-export { SETTINGS_REFERENCE, CONFIG_ENV, LOG_LEVELS, XDS_TLS_MODES, type Settings, type SettingReference, type LogLevel, type XdsTlsMode } from './settings.js';
+export {
+  SETTINGS_REFERENCE,
+  CONFIG_ENV,
+  LOG_LEVELS,
+  XDS_TLS_MODES,
+  API_TLS_MODES,
+  type Settings,
+  type SettingReference,
+  type LogLevel,
+  type XdsTlsMode,
+  type ApiTlsMode,
+} from './settings.js';
 export { parseSettings, type SettingsInput } from './parse-settings.js';
 export { loadSettings, configPathOf, parseConfigDocument, type LoadSettingsOptions, type LoadedSettings } from './load-settings.js';
 export { SettingsError, formatIssue, type SettingIssue } from './settings-error.js';

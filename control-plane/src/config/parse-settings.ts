@@ -13,9 +13,11 @@ import { isValidTrustDomain } from '../model/spiffe-id.js';
 import { parseDuration, typeOf } from './duration.js';
 import { SettingsError, type SettingIssue } from './settings-error.js';
 import {
+  API_TLS_MODES,
   LOG_LEVELS,
   SETTINGS_REFERENCE,
   XDS_TLS_MODES,
+  type ApiTlsMode,
   type LogLevel,
   type Settings,
   type XdsTlsMode,
@@ -150,6 +152,7 @@ const PARSERS: Readonly<Record<string, (raw: unknown) => Parsed<unknown>>> = {
   'xds.proxylessRbac': bool,
   'api.host': host,
   'api.port': port,
+  'api.tls': oneOf<ApiTlsMode>(API_TLS_MODES),
   'api.bodyLimit': positiveInt(64 * 1024 * 1024),
   'api.publicDocs': bool,
   'ca.keyAlgorithm': oneOf<KeyAlgorithm>(KEY_ALGORITHMS, true),
@@ -282,7 +285,7 @@ export function parseSettings(input: SettingsInput = {}): Settings {
       joinTokens: v('xds.joinTokens'),
       proxylessRbac: v('xds.proxylessRbac'),
     },
-    api: { host: v('api.host'), port: v('api.port'), bodyLimitBytes: v('api.bodyLimit'), publicDocs: v('api.publicDocs') },
+    api: { host: v('api.host'), port: v('api.port'), bodyLimitBytes: v('api.bodyLimit'), tls: v('api.tls'), publicDocs: v('api.publicDocs') },
     ca: {
       keyAlgorithm: v('ca.keyAlgorithm'),
       workloadKeyAlgorithm: v('ca.workloadKeyAlgorithm'),

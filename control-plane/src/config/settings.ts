@@ -6,6 +6,9 @@
  * Precedence: defaults ← config file (YAML or JSON; `--config <path>` or `MESHWARD_CONFIG`) ←
  * environment variables (`MESHWARD_*`). A bad value anywhere stops start-up naming the setting,
  * where the value came from, and why (see parse-settings.ts).
+ *
+ * Secrets are never settings: the CA key passphrase is read from `MESHWARD_CA_KEY_PASSPHRASE`
+ * by the CA's key store only (see ca/file-ca-store.ts), and never appears in a config file.
  */
 import type { KeyAlgorithm } from '../ca/key-material.js';
 import type { OperatorCaFiles } from '../ca/operator-ca.js';
@@ -23,6 +26,15 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
  */
 export type XdsTlsMode = 'off' | 'tls';
 export const XDS_TLS_MODES: readonly XdsTlsMode[] = ['off', 'tls'];
+
+/**
+ * Transport security of the REST API.
+ * - `off`: plain HTTP (the default: the port is on loopback; every call still needs a token).
+ * - `tls`: HTTPS with a serving certificate from the mesh CA (trust `<dataDir>/ca-bundle.pem`).
+ * - `mtls`: HTTPS, and clients must also present a certificate issued by the mesh CA.
+ */
+export type ApiTlsMode = 'off' | 'tls' | 'mtls';
+export const API_TLS_MODES: readonly ApiTlsMode[] = ['off', 'tls', 'mtls'];
 
 export interface Settings {
   /** Where the SQLite database, the CA (keys 0600) and the admin token file live. Relative to the working directory. */
@@ -49,6 +61,7 @@ export interface Settings {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
+    readonly tls: ApiTlsMode;
     /** Serve /docs and /openapi.json without a token. */
     readonly publicDocs: boolean;
   };
@@ -102,6 +115,7 @@ export const SETTINGS_REFERENCE: readonly SettingReference[] = [
   { name: 'xds.proxylessRbac', env: 'MESHWARD_PROXYLESS_RBAC', default: 'true', description: 'RBAC in proxyless gRPC server listeners (needs GRPC_XDS_EXPERIMENTAL_RBAC=true in the servers).' },
   { name: 'api.host', env: 'MESHWARD_API_HOST', default: '127.0.0.1', description: 'Address the REST API binds.' },
   { name: 'api.port', env: 'MESHWARD_API_PORT', default: '8080', description: 'REST API port (0 = ephemeral).' },
+  { name: 'api.tls', env: 'MESHWARD_API_TLS', default: 'off', description: "'off' (HTTP), 'tls' (HTTPS, certificate from the mesh CA; trust <dataDir>/ca-bundle.pem) or 'mtls' (clients also present a mesh certificate)." },
   { name: 'api.bodyLimit', env: 'MESHWARD_API_BODY_LIMIT', default: '1048576', description: 'Largest accepted request body, in bytes.' },
   { name: 'api.publicDocs', env: 'MESHWARD_API_PUBLIC_DOCS', default: 'false', description: 'Serve /docs and /openapi.json without a token.' },
   { name: 'ca.keyAlgorithm', env: 'MESHWARD_CA_KEY_ALGORITHM', default: 'ECDSA_P256', description: 'Key algorithm of a CA meshward creates (ECDSA_P256, ECDSA_P384, RSA_2048, RSA_3072, RSA_4096).' },

@@ -175,6 +175,8 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
     const touched = new Set<ResourceKind>();
     const results: ChangeResult[] = [];
     const effective: Change[] = [];
+    // The spec each change replaced (for the audit trail), also right when a batch touches one resource twice.
+    const replaced: unknown[] = [];
 
     for (const change of changes) {
       if (!touched.has(change.kind)) {
@@ -183,6 +185,7 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
       }
       const kindMap = working.get(change.kind)!;
       const current = kindMap.get(change.name);
+      replaced.push(current?.spec);
       const ref = { kind: change.kind, name: change.name };
       if (change.op === 'create') {
         if (current !== undefined) {
@@ -266,12 +269,12 @@ export function createSqliteStore(options: StoreOptions): SqliteStore {
 
     try {
       db.transaction(() => {
-        for (const r of results) {
+        for (const [i, r] of results.entries()) {
           if (!r.changed) continue;
           const { kind, name } = r.change;
           if (r.resource === undefined) stmt.remove.run(kind, name);
           else stmt.upsert.run(resourceToRow(r.resource));
-          const before = r.fromVersion === undefined ? undefined : state.get(kind)?.get(name)?.spec;
+          const before = replaced[i];
           writeAudit({
             at,
             actor: opts.actor,

@@ -4,13 +4,35 @@
  *
  * Typical use:
  * ```ts
- * const cache = createSnapshotCache({ groupOf: groupByMetadata(['role']) });
- * const xds = createXdsServer({ cache, authenticate, secrets });
+ * const cache = createSnapshotCache({ groupOf: (node) => nodeGroupKey(nodeGroupOf(node.metadata)) });
+ * const xds = createXdsServer({ cache, authenticate, authorizeNode, secrets });
  * const port = await xds.listen({ port: 18000, credentials: createXdsServerCredentials({ mode: 'insecure' }).credentials });
- * const publisher = createPublisher({ cache, build: (changes) => translateAll(store.current()) });
- * store.on('change', (c) => publisher.notify(c));
- * xds.fleet.on('nack', (e) => log.warn(e));
+ * const publisher = createPublisher({
+ *   cache, quietMs: 100, maxDelayMs: 1000,
+ *   snapshotOptions: { consistencyCheck: fromTranslatorCheck(checkConsistency) },
+ *   build: () => new Map(groups.map((g) => [key(g), { version: rev(), resources: translateAll(model, g, { now }) }])),
+ * });
+ * store.on('change', (c) => publisher.notify(c));         // bursts → one publish
+ * xds.fleet.on('nack', (e) => log.warn(e));               // per node/type error_detail
  * ```
+ *
+ * PROTOCOL DECISIONS (details in sotw-stream.ts / delta-stream.ts)
+ *  - ACK vs NACK is decided on response_nonce + error_detail, never on version_info.
+ *  - SotW: a non-empty nonce that is not the latest sent for the type (stale or never sent) makes
+ *    the request ignored entirely (xDS spec); an empty nonce is a (re)subscription. Delta:
+ *    subscription deltas always apply; only the ACK/NACK of an unknown nonce is ignored.
+ *  - Wildcard: LDS/CDS only — empty names on the type's first request (legacy, sticky until names
+ *    are given) or `*` (explicit). RDS/EDS/SDS/ECDS are by name only.
+ *  - A NACK records error_detail per node and type, keeps the last ACKed version, and nothing is
+ *    resent until the type's content changes (no resend loop). Responses are sent only when the
+ *    content the stream receives changed (or its subscription brought new resources).
+ *  - Garbage: undecodable request → INVALID_ARGUMENT for that stream only; missing node on the
+ *    first request or empty type_url → INVALID_ARGUMENT naming the field; unknown type_url →
+ *    ignored (counted in the fleet view); a client that stops reading → RESOURCE_EXHAUSTED.
+ *
+ * PERFORMANCE: each resource is encoded once per version (content hash = delta version); SotW
+ * responses are pre-built per (type snapshot, subscription) including a shared nonce, so a push to
+ * 10k streams of a group writes one shared Buffer per stream (see wire.ts, snapshot.ts).
  *
  * SEAMS FOR THE CA (control-plane/src/ca)
  *

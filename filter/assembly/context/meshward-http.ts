@@ -133,6 +133,20 @@ export class MeshwardHttpContext extends HttpContext {
 
     st.shape = cfg.requestShape == Shape.Auto ? detectShape(this.fullPath, ct == null ? "" : ct) : cfg.requestShape;
     st.inspect = st.shape != Shape.None && this.contentDetectorsOn(Direction.Request);
+    // Responses must arrive uncompressed to be inspected: ask the upstream for identity encoding
+    // (put Envoy's compressor after this filter, i.e. earlier in the chain, to compress for clients).
+    if (this.contentDetectorsOn(Direction.Response)) removeRequestHeader("accept-encoding");
+    if (st.inspect && isEncoded(getRequestHeader("content-encoding"))) {
+      // A compressed body cannot be read: failure_mode decides.
+      st.inspect = false;
+      st.errors.push("encoded_body");
+      this.owner.metrics.error(Direction.Request, "encoded_body");
+      if (cfg.failureMode == FailureMode.Closed) {
+        this.replyError(415, "encoded_body", "meshward cannot inspect a content-encoded request body; failure_mode is closed.");
+        this.finish(Direction.Request);
+        return FilterHeadersStatus.StopIteration;
+      }
+    }
     if (endOfStream) {
       this.finish(Direction.Request);
       return FilterHeadersStatus.Continue;
@@ -249,6 +263,17 @@ export class MeshwardHttpContext extends HttpContext {
     const stream = isEventStream(ct);
     st.shape = cfg.responseShape == Shape.Auto ? detectShape(this.fullPath, ct) : cfg.responseShape;
     st.inspect = st.shape != Shape.None && this.contentDetectorsOn(Direction.Response);
+    if (st.inspect && isEncoded(getResponseHeader("content-encoding"))) {
+      st.inspect = false;
+      st.errors.push("encoded_body");
+      this.owner.metrics.error(Direction.Response, "encoded_body");
+      if (cfg.failureMode == FailureMode.Closed) {
+        // Headers have not gone out yet: a real local reply is possible.
+        this.replyError(502, "encoded_body", "meshward cannot inspect a content-encoded response body; failure_mode is closed.");
+        this.finish(Direction.Response);
+        return FilterHeadersStatus.StopIteration;
+      }
+    }
     if (endOfStream) {
       this.finish(Direction.Response);
       return FilterHeadersStatus.Continue;
@@ -596,6 +621,13 @@ function writeEdited(type: BufferType, raw: Uint8Array, bodies: BodyInspector): 
     cursor = unchecked(edits.end[i]);
   }
   return true;
+}
+
+/** True for a content-encoding other than identity. */
+function isEncoded(v: string | null): bool {
+  if (v == null) return false;
+  const t = v.trim().toLowerCase();
+  return t.length > 0 && t != "identity";
 }
 
 /** Parses a content-length header; -1 when absent or not a plain decimal. */

@@ -279,7 +279,6 @@ const MAX_WS_RUN: i32 = 64;
       while (bits != 0) {
         const j = ctz(bits);
         bits &= bits - 1;
-        kwCandidates++;
         this.verifyAt(p, len, i + j, hits);
       }
       i += 16;
@@ -476,4 +475,3 @@ function setByte(lo: usize, hi: usize, c: u32, bit: u8): void {
   store<u8>(lo + <usize>(c & 15), load<u8>(lo + <usize>(c & 15)) | bit);
   store<u8>(hi + <usize>(c >> 4), load<u8>(hi + <usize>(c >> 4)) | bit);
 }
-export let kwCandidates: i32 = 0;

@@ -258,7 +258,7 @@ function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
     const c = <u32>load<u8>(p + <usize>i);
     let t = false;
     if (isDigit(c)) {
-      const b = i == 0 ? 0 : <u32>load<u8>(p + <usize>(i - 1));
+      const b: u32 = i == 0 ? 0 : <u32>load<u8>(p + <usize>(i - 1));
       t = !isDigit(b) && b - 0x61 >= 26 && b != 0x5f;
     }
     else t = c == 0x40 || c == 0x3a || c == 0x5f || c == 0x2d || c == 0x41 || c == 0x4a || c == 0x78 || c == 0x2f || c == 0xe2 || c == 0xef || c == 0xf3;

@@ -128,6 +128,36 @@ describe('authorization policies, rate limits, filter modules, DLP policies', ()
     expect(trusted.json().verdict).not.toBe('redact');
   });
 
+  it('never shows the hash redaction key: masked in responses and audit, kept on GET→PUT round trips', async () => {
+    const key = 'a-very-secret-hmac-key-0123456789';
+    expect((await t.call({ method: 'POST', url: '/v1/models', payload: chatModel('chat2') })).statusCode).toBe(201);
+    const created = await t.call({
+      method: 'POST',
+      url: '/v1/dlp-policies',
+      payload: { name: 'hashed', scope: { kind: 'model', model: 'chat2' }, config: { redaction: { style: 'hash', hash_key: key }, detectors: { email: { action: 'redact' } } } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.body).not.toContain(key);
+    const got = await t.call({ method: 'GET', url: '/v1/dlp-policies/hashed', token: t.viewer });
+    expect(got.body).not.toContain(key);
+    const placeholder = got.json().config.redaction.hash_key as string;
+    expect(placeholder).toMatch(/^redacted:sha256:[0-9a-f]{12}$/);
+    expect((await t.call({ method: 'GET', url: '/v1/dlp-policies' })).body).not.toContain(key);
+    expect((await t.call({ method: 'GET', url: '/v1/audit?kind=dlp-policies&name=hashed', token: t.viewer })).body).not.toContain(key);
+    // round trip: the placeholder keeps the stored key
+    const body = got.json();
+    const put = await t.call({ method: 'PUT', url: '/v1/dlp-policies/hashed', payload: { ...body, failureMode: 'FAIL_OPEN' }, headers: { 'if-match': got.headers['etag'] as string } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect((t.store.get('dlp-policies', 'hashed')!.spec as { config: { redaction: { hash_key: string } } }).config.redaction.hash_key).toBe(key);
+    // a placeholder that does not match, or on create, is refused
+    const wrong = await t.call({ method: 'PUT', url: '/v1/dlp-policies/hashed', payload: { ...body, config: { ...body.config, redaction: { style: 'hash', hash_key: 'redacted:sha256:000000000000' } } }, headers: { 'if-match': '*' } });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().errors[0].field).toBe('/config/redaction/hash_key');
+    const onCreate = await t.call({ method: 'POST', url: '/v1/dlp-policies', payload: { ...body, name: 'copy', metadata: undefined } });
+    expect(onCreate.statusCode).toBe(400);
+    expect(onCreate.json().errors[0].field).toBe('/config/redaction/hash_key');
+  });
+
   it('dry run answers 503 without an engine', async () => {
     const bare = await buildTestApp({ dlpConfigSchema: false });
     const r = await bare.call({ method: 'POST', url: '/v1/dlp-policies/dry-run', payload: { config: {}, payload: '{}' } });

@@ -1,4 +1,4 @@
-import { X509Certificate as NodeX509 } from 'node:crypto';
+import { X509Certificate as NodeX509, createPrivateKey } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaError, parseWorkloadIdentity, type MeshCa } from '../../../control-plane/src/ca/index.js';
 import { keyIdentifierOf } from '../../../control-plane/src/ca/svid.js';
@@ -79,6 +79,9 @@ describe('X.509-SVID contents', () => {
     expect(life).toBe(24 * 3600_000 + 5 * 60_000); // 24 h + 5 min backdating for clock skew
     expect(await cert.verify({ publicKey: new x509.X509Certificate(ca.bundle().roots[0]!).publicKey, signatureOnly: true })).toBe(true);
     expect(svid.serialNumber).toBe(cert.serialNumber.toLowerCase());
+    // the private key delivered with it is the certificate's key (SEC1 PEM for ECDSA)
+    expect(svid.privateKeyPem).toMatch(/^-----BEGIN EC PRIVATE KEY-----\n/);
+    expect(new NodeX509(svid.certificatePem).checkPrivateKey(createPrivateKey(svid.privateKeyPem))).toBe(true);
     // recorded for operators
     const rec = await ca.getCertificate(svid.serialNumber);
     expect(rec).toMatchObject({ spiffeId: id, status: 'active', issuerKeyId: ca.authority.active().id, notAfter: cert.notAfter.toISOString() });
@@ -90,6 +93,8 @@ describe('X.509-SVID contents', () => {
     const svid = await ca.currentCertificate(ca.parseIdentity(idOf('a', 'b')));
     const cert = new x509.X509Certificate(svid.certificatePem);
     expect(cert.getExtension(x509.KeyUsagesExtension)!.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
+    expect(new NodeX509(svid.certificatePem).checkPrivateKey(createPrivateKey(svid.privateKeyPem))).toBe(true);
+    expect(svid.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBe(3600_000 + 5 * 60_000);
   });
 

@@ -77,6 +77,11 @@ async function connectEnvoy(cp: ControlPlane, joinToken: string, id = 'edge-1'):
   });
 }
 
+async function published(cp: ControlPlane, revision: number): Promise<void> {
+  for (let i = 0; i < 300 && cp.controller.status().publishedRevision !== revision; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cp.controller.status().publishedRevision).toBe(revision);
+}
+
 describe('createControlPlane', () => {
   let dir: string;
   let cp: ControlPlane;
@@ -111,6 +116,8 @@ describe('createControlPlane', () => {
   it('serves a model created through the REST API to an Envoy that joins with a token, at the store revision', async () => {
     const w = await api('POST', '/v1/workloads', { name: 'edge', namespace: 'ai', serviceAccount: 'edge', role: 'gateway' });
     expect(w.status).toBe(201);
+    // let the workload's commit publish on its own (a burst would be debounced into one version)
+    await published(cp, Number(w.headers.get('meshward-config-version')));
     const m = await api('POST', '/v1/models', chat(90, 10));
     expect(m.status).toBe(201);
     const revision = Number(m.headers.get('meshward-config-version'));
@@ -163,6 +170,13 @@ describe('createControlPlane', () => {
       const node = fleet.body.items.find((n: { nodeId: string }) => n.nodeId === 'edge-1');
       expect(node).toMatchObject({ group: 'role=gateway;workload=ai/edge', identity: { id: 'spiffe://meshward.local/ns/ai/sa/edge', method: 'join-token' } });
       expect(node.types.RDS.ackedVersion).toBe(String(next));
+      // the path to the fleet is measured
+      const metrics = await fetch(`${cp.addresses!.api}/metrics`, { headers: { authorization: `Bearer ${readFileSync(cp.adminToken!.path, 'utf8').trim()}` } }).then((r) => r.text());
+      expect(metrics).toMatch(/^meshward_xds_connected_streams 1$/m);
+      expect(Number(/^meshward_xds_publishes_total\{outcome="published"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+      expect(Number(/^meshward_xds_publish_to_ack_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(metrics).toMatch(new RegExp(`^meshward_xds_published_revision ${next}$`, 'm'));
+      expect(metrics).toMatch(/^meshward_ca_certificates_issued_total\{kind="initial"\} 1$/m);
       Object.assign(seen, { lds: lds.versionInfo, cds: cds.versionInfo, rds: rds2.versionInfo, revision: next });
     } finally {
       envoy.close();

@@ -294,3 +294,23 @@ describe('watchMeshModel', () => {
     store.close();
   });
 });
+
+describe('batches touching one resource twice', () => {
+  it('audit each step with the spec it replaced', () => {
+    const store = createStore({ path: ':memory:' });
+    store.commit(
+      [
+        { op: 'create', kind: 'models', name: 'a', spec: { step: 1 } },
+        { op: 'update', kind: 'models', name: 'a', spec: { step: 2 } },
+      ],
+      { actor: 't' },
+    );
+    const entries = store.audit.query({ order: 'asc' }).items;
+    expect(entries.map((e) => [e.action, e.before, e.after])).toEqual([
+      ['create', undefined, { step: 1 }],
+      ['update', { step: 1 }, { step: 2 }],
+    ]);
+    expect(store.get('models', 'a')!.spec).toEqual({ step: 2 });
+    store.close();
+  });
+});

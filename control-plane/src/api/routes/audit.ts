@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditEntry } from '../../store/store.js';
 import type { ApiContext } from '../api-context.js';
+import { maskSecrets, type SecretPath } from '../secret-fields.js';
+import { dlpPolicyDefinition } from './dlp-policies.js';
 import { ProblemSchema, StringEnum } from '../schemas/common.js';
 
 const Entry = Type.Object(
@@ -36,8 +38,15 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
+/** Write-only fields per kind, masked in the audit view as in the resources' own responses. */
+const SECRET_PATHS: Readonly<Record<string, readonly SecretPath[]>> = {
+  'dlp-policies': dlpPolicyDefinition.secretPaths ?? [],
+};
+
 function view(e: AuditEntry): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...e };
+  const secrets = SECRET_PATHS[e.kind];
+  const out: Record<string, unknown> =
+    secrets === undefined ? { ...e } : { ...e, before: maskSecrets(e.before, secrets), after: maskSecrets(e.after, secrets) };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -45,6 +45,8 @@ export const dlpPolicyDefinition: ResourceDefinition = {
     return checkDlpConfig(spec['config'], ctx);
   },
   filters: {},
+  // The HMAC key of the `hash` redaction style: whoever holds it can test guesses against hashes.
+  secretPaths: [['config', 'redaction', 'hash_key']],
 };
 
 const DEFAULT_DRY_RUN_PATH = '/v1/chat/completions';

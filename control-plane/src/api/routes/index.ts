@@ -9,6 +9,7 @@ import { explainRoutes } from './explain.js';
 import { filterModuleRoutes } from './filter-modules.js';
 import { fleetRoutes } from './fleet.js';
 import { healthRoutes } from './health.js';
+import { istioWasmPluginRoutes } from './istio-wasm-plugins.js';
 import { meshRoutes } from './mesh.js';
 import { modelRoutes } from './models.js';
 import { rateLimitRoutes } from './rate-limits.js';
@@ -34,6 +35,7 @@ export function registerRoutes(
   rateLimitRoutes(app, ctx);
   filterModuleRoutes(app, ctx);
   dlpPolicyRoutes(app, ctx);
+  istioWasmPluginRoutes(app, ctx);
   rolloutRoutes(app, ctx);
   explainRoutes(app, ctx);
   fleetRoutes(app, ctx);

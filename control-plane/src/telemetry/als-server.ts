@@ -1,0 +1,253 @@
+/**
+ * Envoy's gRPC Access Log Service (envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs)
+ * on @grpc/grpc-js, with protobuf-es codecs. Envoys reach it through the bootstrap's static
+ * cluster `meshward_als`; the listeners translate/ generates log every HTTP request to it.
+ *
+ * Contract:
+ * - One client stream per Envoy (per worker, as Envoy opens them). The first message carries the
+ *   identifier (node, log name); later ones only batches of `http_logs` (or `tcp_logs`). A batch of
+ *   another log name than `logName` (when set) is counted and ignored.
+ * - Each message is decoded once, mapped to AccessRecords (decode-entry.ts) and handed to the
+ *   bounded {@link IngestQueue}; when the queue is under pressure every stream is paused (HTTP/2
+ *   flow control pushes back on the Envoys, whose own buffers then drop and count — Envoy's
+ *   `buffer_size_bytes`), and what still arrives while it is full is dropped and counted.
+ * - A message that does not decode ends that stream with INVALID_ARGUMENT (Envoy reconnects); other
+ *   streams are not affected. When the client half-closes, the call completes with an empty
+ *   StreamAccessLogsResponse, as Envoy expects.
+ * - Lifecycle: `listen()` binds (port 0 = ephemeral) and resolves the port; `close()` ends every
+ *   stream, stops the server and the queue. The caller owns `onRecords`' target.
+ * - Metrics (prom-client, on the given registry): entries received/dropped, streams, malformed
+ *   messages, unparseable summaries, queue depth, paused state.
+ */
+import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import {
+  StreamAccessLogsMessageSchema,
+  StreamAccessLogsResponseSchema,
+  type StreamAccessLogsMessage,
+} from '../gen/envoy/service/accesslog/v3/als_pb.js';
+import type { AccessRecord } from './access-record.js';
+import { recordFromHttpEntry, recordFromTcpEntry, type DecodeCounters } from './decode-entry.js';
+import { createIngestQueue, type IngestQueue, type IngestQueueStats } from './ingest-queue.js';
+
+export const ALS_SERVICE = 'envoy.service.accesslog.v3.AccessLogService';
+export const ALS_METHOD_PATH = `/${ALS_SERVICE}/StreamAccessLogs`;
+
+const EMPTY_RESPONSE = Buffer.from(toBinary(StreamAccessLogsResponseSchema, create(StreamAccessLogsResponseSchema)));
+const identity = (b: Buffer): Buffer => b;
+
+/** Raw-buffer service definition: decoding happens in the handler so a bad message is answered, not thrown. */
+export const ALS_SERVICE_DEFINITION: grpc.ServiceDefinition = {
+  StreamAccessLogs: {
+    path: ALS_METHOD_PATH,
+    requestStream: true,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'streamAccessLogs',
+  },
+};
+
+export interface AlsServerOptions {
+  /** Receives decoded records, in batches, from the queue's consumer. */
+  readonly onRecords: (batch: readonly AccessRecord[]) => void;
+  /** Only accept this log name (the generated listeners use `meshward`). Defaults to any. */
+  readonly logName?: string;
+  /** Queue capacity in records. Defaults to 65,536. */
+  readonly queueCapacity?: number;
+  /** Largest accepted gRPC message. Defaults to 4 MiB (Envoy flushes at 16 KiB by default). */
+  readonly maxMessageBytes?: number;
+  readonly registry?: Registry;
+  readonly onError?: (err: unknown, context: { what: string }) => void;
+}
+
+export interface AlsStats extends IngestQueueStats {
+  readonly streams: number;
+  readonly messages: number;
+  readonly malformed: number;
+  readonly badSummaries: number;
+  readonly otherLogNames: number;
+}
+
+export interface AlsServer {
+  listen(options: { host: string; port: number; credentials?: grpc.ServerCredentials }): Promise<number>;
+  close(): Promise<void>;
+  stats(): AlsStats;
+  /** Resolves when every record received so far has been handed to `onRecords`. */
+  drained(): Promise<void>;
+  readonly registry: Registry;
+}
+
+export function createAlsServer(options: AlsServerOptions): AlsServer {
+  const registry = options.registry ?? new Registry();
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const calls = new Set<grpc.ServerReadableStream<Buffer, Buffer>>();
+  const counters: DecodeCounters & { messages: number; malformed: number; otherLogNames: number } = {
+    badSummaries: 0,
+    messages: 0,
+    malformed: 0,
+    otherLogNames: 0,
+  };
+  let queuePaused = false;
+  const queue: IngestQueue = createIngestQueue({
+    ...(options.queueCapacity === undefined ? {} : { capacity: options.queueCapacity }),
+    consume: options.onRecords,
+    onPressure(paused) {
+      queuePaused = paused;
+      for (const c of calls) {
+        if (paused) c.pause();
+        else c.resume();
+      }
+    },
+    onError: (err) => options.onError?.(err, { what: 'consumer' }),
+  });
+
+  const received = new Counter({ name: 'meshward_telemetry_entries_total', help: 'Access log entries accepted into the ingestion queue.', registers: [registry] });
+  const dropped = new Counter({ name: 'meshward_telemetry_dropped_entries_total', help: 'Access log entries dropped because the ingestion queue was full.', registers: [registry] });
+  new Gauge({
+    name: 'meshward_telemetry_queue_depth',
+    help: 'Access log entries waiting in the ingestion queue.',
+    registers: [registry],
+    collect() {
+      this.set(queue.stats().depth);
+    },
+  });
+  new Gauge({
+    name: 'meshward_telemetry_streams',
+    help: 'Open ALS streams.',
+    registers: [registry],
+    collect() {
+      this.set(calls.size);
+    },
+  });
+  new Gauge({
+    name: 'meshward_telemetry_paused',
+    help: '1 while the ALS streams are paused for backpressure.',
+    registers: [registry],
+    collect() {
+      this.set(queuePaused ? 1 : 0);
+    },
+  });
+  const malformed = new Counter({ name: 'meshward_telemetry_malformed_messages_total', help: 'ALS messages that did not decode (the stream was ended).', registers: [registry] });
+  new Counter({
+    name: 'meshward_telemetry_bad_summaries_total',
+    help: 'Entries whose wasm.meshward.summary filter state was not a valid summary.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counters.badSummaries);
+    },
+  });
+
+  const handler = (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
+    calls.add(call);
+    if (queuePaused) call.pause();
+    let nodeId = '';
+    let logName = '';
+    let done = false;
+    const finish = (err: grpc.ServiceError | null): void => {
+      if (done) return;
+      done = true;
+      calls.delete(call);
+      if (err === null) callback(null, EMPTY_RESPONSE);
+      else callback(err);
+    };
+    call.on('data', (bytes: Buffer) => {
+      if (done) return;
+      let msg: StreamAccessLogsMessage;
+      try {
+        msg = fromBinary(StreamAccessLogsMessageSchema, bytes);
+      } catch (err) {
+        counters.malformed++;
+        malformed.inc();
+        options.onError?.(err, { what: `malformed StreamAccessLogsMessage from node "${nodeId}"` });
+        finish(Object.assign(new Error(`StreamAccessLogsMessage does not decode: ${(err as Error).message}`), {
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `StreamAccessLogsMessage does not decode: ${(err as Error).message}`,
+          metadata: new grpc.Metadata(),
+        }) as grpc.ServiceError);
+        return;
+      }
+      counters.messages++;
+      if (msg.identifier !== undefined) {
+        nodeId = msg.identifier.node?.id ?? nodeId;
+        logName = msg.identifier.logName;
+      }
+      if (options.logName !== undefined && logName !== options.logName) {
+        counters.otherLogNames++;
+        return;
+      }
+      const entries = msg.logEntries;
+      let records: AccessRecord[];
+      if (entries.case === 'httpLogs') {
+        const list = entries.value.logEntry;
+        records = new Array(list.length);
+        for (let i = 0; i < list.length; i++) records[i] = recordFromHttpEntry(list[i]!, nodeId, counters);
+      } else if (entries.case === 'tcpLogs') {
+        records = [];
+        for (const e of entries.value.logEntry) {
+          const r = recordFromTcpEntry(e, nodeId);
+          if (r !== undefined) records.push(r);
+        }
+      } else return;
+      if (records.length === 0) return;
+      const lost = queue.push(records);
+      received.inc(records.length - lost);
+      if (lost > 0) dropped.inc(lost);
+    });
+    call.on('end', () => finish(null));
+    call.on('error', () => finish(null));
+    call.on('close', () => {
+      done = true;
+      calls.delete(call);
+    });
+  };
+  server.addService(ALS_SERVICE_DEFINITION, { StreamAccessLogs: handler as grpc.UntypedHandleCall });
+
+  let closed = false;
+  return {
+    registry,
+    listen({ host, port, credentials }) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
+          if (err !== null) reject(err);
+          else resolve(bound);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const c of calls) c.destroy();
+      calls.clear();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        t.unref();
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      queue.close();
+    },
+    stats: () => ({
+      ...queue.stats(),
+      streams: calls.size,
+      messages: counters.messages,
+      malformed: counters.malformed,
+      badSummaries: counters.badSummaries,
+      otherLogNames: counters.otherLogNames,
+    }),
+    drained: () => queue.drained(),
+  };
+}

@@ -1,0 +1,72 @@
+// filter/config.schema.json (for the control plane, docs and editors) agrees with the filter's own
+// parser on the documented example and on typical mistakes.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { EmulatorError } from '../host/index.js';
+import { meshward } from './helpers.js';
+
+const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../filter/config.schema.json', import.meta.url)), 'utf8')) as object;
+const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+async function filterAccepts(config: unknown): Promise<boolean> {
+  try {
+    await meshward(JSON.stringify(config));
+    return true;
+  } catch (e) {
+    if (e instanceof EmulatorError && e.code === 'PLUGIN_START_FAILED') return false;
+    throw e;
+  }
+}
+
+const VALID = [
+  {},
+  {
+    mode: 'enforce',
+    failure_mode: 'open',
+    max_body_bytes: 1048576,
+    redaction: { style: 'type_tag' },
+    detectors: { email: 'redact', credit_card: 'block', phone: 'alert' },
+    custom_detectors: [{ id: 'codename', keywords: ['Project Falcon'], action: 'block' }],
+    principals: [{ match: 'spiffe://corp.example/ns/batch/*', detectors: { iban: 'off' } }],
+  },
+  {
+    mode: 'monitor',
+    redaction: { style: 'hash', hash_key: '0123456789abcdef' },
+    detectors: {
+      email: { action: 'redact', directions: ['response'] },
+      oversized_request: { action: 'block', max_bytes: 65536 },
+      request_rate: { action: 'alert', max_requests: 100, window_seconds: 10 },
+    },
+    inspect: { request_shape: 'openai_chat', response_shape: 'auto' },
+    audit: { log: 'findings' },
+  },
+];
+
+const INVALID = [
+  { mode: 'strict' },
+  { modee: 'enforce' },
+  { max_body_bytes: 0 },
+  { detectors: { email: 'redcat' } },
+  { detectors: { email: { directions: ['request'] } } },
+  { detectors: { oversized_request: { action: 'redact', max_bytes: 1 } } },
+  { redaction: { style: 'hash', hash_key: 'short' } },
+  { custom_detectors: [{ id: 'Bad Id', keywords: ['ab'] }] },
+  { custom_detectors: [{ id: 'email', keywords: ['ab'] }] },
+  { principals: [{ detectors: {} }] },
+  { audit: { log: 'verbose' } },
+];
+
+describe('config.schema.json', () => {
+  it.each(VALID.map((c) => [JSON.stringify(c).slice(0, 60), c]))('schema and filter accept %s', async (_n, config) => {
+    expect(validate(config), JSON.stringify(validate.errors)).toBe(true);
+    expect(await filterAccepts(config)).toBe(true);
+  });
+
+  it.each(INVALID.map((c) => [JSON.stringify(c), c]))('schema and filter reject %s', async (_n, config) => {
+    expect(validate(config)).toBe(false);
+    expect(await filterAccepts(config)).toBe(false);
+  });
+});
