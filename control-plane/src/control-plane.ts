@@ -5,21 +5,29 @@
  *
  * Lifecycle:
  * - `start()`: creates the data directory (0700), opens the store, loads or creates the CA,
- *   creates the bootstrap admin token on first start (0600 file), publishes the snapshots of the
- *   current store revision, then binds xDS and the REST API. If anything fails, whatever was
- *   started is stopped again and the error names the setting or component at fault. Call once.
+ *   creates the bootstrap admin token on first start (0600 file), writes the trust bundle
+ *   (`ca-bundle.pem`, kept current), publishes the snapshots of the current store revision, then
+ *   binds xDS and the REST API (each with a mesh-CA serving certificate when its `tls` setting
+ *   asks for one, renewed in place). If anything fails, whatever was started is stopped again and
+ *   the error names the setting or component at fault. Call once.
+ * - The DLP dry run and the filter-level check of DLP configs need the compiled filter and a
+ *   proxy-wasm host ({@link findDlpRuntime}); without them the control plane still starts, logs
+ *   why, and the dry run answers 503.
  * - `stop()`: stops the REST API (no new changes), the controller (no new pushes), ends every ADS
  *   stream and closes the xDS server, stops the CA's timers, then closes the store (every commit is
  *   already durable: the store syncs before acknowledging). Idempotent; safe after a failed start.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { pino, type Logger } from 'pino';
-import { createApp } from './api/app.js';
+import { createApp, updateApiTls } from './api/app.js';
+import { findRepoFile } from './api/dlp-config-check.js';
+import { createDlpEngine, type DryRunHostFactory } from './api/dlp-engine.js';
+import type { DlpEnginePort } from './api/ports.js';
+import { loadProxyWasmHost } from './cli/proxy-wasm-host.js';
 import { bootstrapAdminToken, type BootstrapResult } from './api/bootstrap.js';
 import { createSystemClock, type Clock } from './ca/clock.js';
 import { createFileCaStore } from './ca/file-ca-store.js';
@@ -30,7 +38,8 @@ import type { Settings } from './config/settings.js';
 import { createController, type Controller } from './controller/controller.js';
 import { groupKeyOf } from './controller/node-group-key.js';
 import { createTypeVersionFile } from './controller/type-versions.js';
-import { createXdsMetrics } from './controller/xds-metrics.js';
+import { createControllerMetrics } from './controller/controller-metrics.js';
+import { createIdentityReaper, type IdentityReaper } from './controller/identity-reaper.js';
 import { createSqliteIssuedCertificateStore, createSqliteJoinTokenStore } from './store/sqlite-ca-stores.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite-store.js';
 import { createSnapshotCache } from './xds/snapshot-cache.js';
@@ -73,11 +82,31 @@ export interface ControlPlane {
   readonly api: FastifyInstance;
 }
 
+/** The compiled filter and a proxy-wasm host to run it (the API's DLP dry run and config check). */
+export interface DlpRuntime {
+  /** Path (or bytes) of the compiled filter, e.g. filter/build/meshward.wasm. */
+  readonly wasm: string | Uint8Array;
+  readonly createHost: DryRunHostFactory;
+}
+
 export interface ControlPlaneOptions {
   /** Defaults to a pino logger at `settings.log.level` writing JSON to stderr. */
   readonly logger?: Logger;
   /** Time for the CA (expiry, renewals, rotations) and the controller (time windows). Defaults to the system clock. */
   readonly clock?: Clock;
+  /**
+   * How to get the filter runtime. Defaults to {@link findDlpRuntime} (the repository's
+   * filter/build/meshward.wasm and the proxy-wasm host the CLI finds). When it fails, the control
+   * plane still starts: the DLP dry run answers 503 and DLP configs are only schema-checked.
+   */
+  readonly dlpRuntime?: () => Promise<DlpRuntime>;
+}
+
+/** The filter runtime of a source checkout (or `MESHWARD_PROXY_WASM_HOST`). @throws naming what is missing */
+export async function findDlpRuntime(): Promise<DlpRuntime> {
+  const wasm = findRepoFile('filter/build/meshward.wasm');
+  if (wasm === undefined) throw new Error('filter/build/meshward.wasm was not found (run npm run build:filter)');
+  return { wasm, createHost: await loadProxyWasmHost(process.env, process.cwd()) };
 }
 
 /** A start-up failure naming the part at fault (`xds.port`, `ca`, `store`, ...). */
@@ -105,6 +134,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
   let unsubscribeSecrets: (() => void) | undefined;
   let detachMetrics: (() => void) | undefined;
   let unsubscribeBundle: (() => void) | undefined;
+  let reaper: IdentityReaper | undefined;
   let addresses: ControlPlaneAddresses | undefined;
   let adminToken: BootstrapResult | undefined;
   let startCalled = false;
@@ -131,6 +161,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
     await step('secrets', () => unsubscribeSecrets?.());
     await step('metrics', () => detachMetrics?.());
     await step('trust bundle file', () => unsubscribeBundle?.());
+    await step('identity reaper', () => reaper?.close());
     await step('serving certificate', () => serving?.close());
     await step('ca', async () => {
       if (ca === undefined) return;
@@ -200,8 +231,16 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       xdsServer.fleet.on('connect', (s) => log.debug({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
       xdsServer.fleet.on('disconnect', (s) => log.debug({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
 
-      const xdsMetrics = createXdsMetrics(registry);
-      detachMetrics = xdsMetrics.attach({ store, fleet: xdsServer.fleet });
+      // Identities with no stream for half a certificate lifetime stop being renewed.
+      reaper = createIdentityReaper({
+        fleet: xdsServer.fleet,
+        deactivate: (id) => meshCa.deactivate(id),
+        graceMs: settings.ca.certTtlMs / 2,
+        clock,
+        onDeactivated: (id) => log.info({ identity: id }, 'identity has had no xDS stream for a while; its certificate is no longer renewed'),
+      });
+      const controllerMetrics = createControllerMetrics(registry);
+      detachMetrics = controllerMetrics.attach(store);
       ctl = controller = createController({
         store,
         cache,
@@ -215,7 +254,11 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
           log.warn({ err }, 'cannot read or write the xDS version record; versions may change on the next restart'),
         ),
         log: log.child({ component: 'controller' }),
-        onPublish: (result, status) => xdsMetrics.onPublish(result, status),
+        onPublish: (result, status, seconds) => {
+          controllerMetrics.onPublish(result, status);
+          // The API's fleet metrics (pushes, push duration) exist once the API does.
+          api?.meshwardMetrics.recordPublish(result, seconds);
+        },
       });
       await controller.start();
 
@@ -253,7 +296,15 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         throw new ControlPlaneError('xds.port', `cannot listen on ${settings.xds.host}:${settings.xds.port}: ${(err as Error).message}`, { cause: err });
       }
 
+      let dlp: DlpEnginePort | undefined;
+      try {
+        dlp = createDlpEngine(await (options.dlpRuntime ?? findDlpRuntime)());
+      } catch (err) {
+        log.warn({ component: 'api' }, `the DLP dry run is unavailable and DLP policies are only schema-checked: ${(err as Error).message}`);
+      }
+
       api = await createApp({
+        ...(dlp !== undefined ? { dlp } : {}),
         store,
         trustDomain: settings.trustDomain,
         ca: meshCa,
@@ -274,10 +325,10 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         notReadyReason: () => (ready ? undefined : 'starting or stopping'),
       });
       if (serving !== undefined && settings.api.tls !== 'off') {
-        const https = api.server as HttpsServer;
+        const app = api;
         const mtls = settings.api.tls === 'mtls';
         // New connections get the renewed certificate (and, for mTLS, the current trust bundle).
-        serving.onChange((m) => https.setSecureContext({ key: m.privateKey, cert: m.certificateChain, ...(mtls ? { ca: m.clientCa } : {}) }));
+        serving.onChange((m) => updateApiTls(app, { key: m.privateKey, cert: m.certificateChain, ...(mtls ? { clientCa: m.clientCa } : {}) }));
       }
       const apiLog = log.child({ component: 'api' });
       api.addHook('onResponse', async (request, reply) => {

@@ -15,7 +15,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../control-plane/src/api/app.js';
 import { issueApiToken } from '../../control-plane/src/api/api-token.js';
@@ -84,7 +84,9 @@ function report(name: string, r: AutocannonResult): void {
   );
 }
 
-process.stdout.write(`meshward API benchmark: ${seconds} s per route, ${connections} connections, node ${process.version}\n`);
+process.stdout.write(
+  `meshward API benchmark: ${seconds} s per route, ${connections} connections, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (other work on the machine skews the figures)\n`,
+);
 
 const read = await autocannon({ url: `${url}/v1/models/chat`, connections, duration: seconds, headers: auth });
 report('GET  /v1/models/chat', read);
@@ -137,5 +139,6 @@ process.stdout.write(
     writes_committed: commits,
     connections,
     duration_s_per_route: seconds,
+    load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
   })}\n`,
 );

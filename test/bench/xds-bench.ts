@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   let version = 0;
   let split = 10;
   cache.setSnapshot('role=sidecar', createSnapshot({ version: `v${++version}`, resources: resources(split) }));
-  const port = await server.listen({ grpcOptions: { 'grpc.max_concurrent_streams': 16, 'grpc.enable_channelz': 0 } });
+  const port = await server.listen();
   const address = `127.0.0.1:${port}`;
 
   const children: ChildProcess[] = [];

@@ -106,4 +106,42 @@ describe('randomized escapes and cuts: SSE streams', () => {
       s.complete();
     }
   });
+
+  it('100 streams with a card split anywhere: the card never leaks and the stream ends cleanly', async () => {
+    const envoy = await meshward({ detectors: { credit_card: 'block', email: 'redact' } });
+    const r = rng(4242);
+    for (let i = 0; i < 100; i++) {
+      const before = makeText(r).text;
+      const after = makeText(r).text;
+      const text = `${before} card 4111 1111 1111 1111 ${after}`;
+      const cps = [...text];
+      let events = '';
+      for (let p = 0; p < cps.length; ) {
+        const n = 1 + Math.floor(r() * 10);
+        events += `data: {"choices":[{"index":0,"delta":{"content":${jsonString(cps.slice(p, p + n).join(''), r)}}}]}\n\n`;
+        p += n;
+      }
+      events += SSE_DONE;
+      const bytes = Buffer.from(events);
+      const s = envoy.newStream();
+      const req = chatRequest('hi', { stream: true });
+      s.requestHeaders(requestHeaders('/v1/chat/completions', req), false);
+      s.requestBody(req, true);
+      s.responseHeaders(SSE_HEADERS, false);
+      for (let p = 0; p < bytes.length; ) {
+        const n = 1 + Math.floor(r() * 70);
+        s.responseBody(bytes.subarray(p, p + n), p + n >= bytes.length);
+        p += n;
+      }
+      const out = s.downstream.bodyText;
+      const parsed = out.split('\n\n').filter((e) => e.length > 0).map((e) => e.slice(6));
+      expect(parsed.at(-1)).toBe('[DONE]');
+      const err = JSON.parse(parsed.at(-2)!) as { error?: { code: string } };
+      expect(err.error?.code, out).toBe('credit_card');
+      const joined = parsed.slice(0, -2).map((d) => (JSON.parse(d) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content).join('');
+      expect(joined.replace(/[^0-9]/g, ''), out).not.toContain('4111111111111111');
+      expect(joined.startsWith(before.replace(/\S+@\S+/g, '[EMAIL]').slice(0, 5)) || joined.length < 5).toBe(true);
+      s.complete();
+    }
+  });
 });

@@ -63,6 +63,46 @@ describe('what is read, per shape', () => {
     expect(out.inputs[1].data).toEqual([1.5]);
   });
 
+  it('Triton generate: text_input, and text_output deltas joined in generate_stream', async () => {
+    const envoy = await meshward(REDACT_ALL);
+    expect(JSON.parse(send(envoy, '/v2/models/llama/generate', JSON.stringify({ text_input: `mail ${SAMPLES.email}`, parameters: { max_tokens: 5 } }))).text_input).toBe('mail [EMAIL]');
+    const s = envoy.newStream();
+    const req = JSON.stringify({ text_input: 'hi', parameters: { stream: true } });
+    s.requestHeaders(requestHeaders('/v2/models/llama/generate_stream', req), false);
+    s.requestBody(req, true);
+    s.responseHeaders([[':status', '200'], ['content-type', 'text/event-stream']], false);
+    for (const piece of ['write to jane.', 'doe@corp.', 'example now']) s.responseBody(`data: ${JSON.stringify({ model_name: 'llama', text_output: piece })}\n\n`, false);
+    s.responseBody('', true);
+    const text = s.downstream.bodyText.split('\n\n').filter(Boolean).map((e) => (JSON.parse(e.slice(6)) as { text_output: string }).text_output).join('');
+    expect(text).toBe('write to [EMAIL] now');
+  });
+
+  it('Anthropic Messages: system, content blocks, and streamed text deltas joined', async () => {
+    const envoy = await meshward(REDACT_ALL);
+    const body = JSON.stringify({
+      model: 'claude',
+      system: `support for ${SAMPLES.email}`,
+      messages: [{ role: 'user', content: [{ type: 'text', text: `card ${SAMPLES.card}` }] }],
+      max_tokens: 100,
+    });
+    const out = JSON.parse(send(envoy, '/v1/messages', body));
+    expect(out.system).toBe('support for [EMAIL]');
+    expect(out.messages[0].content[0].text).toBe('card [CREDIT_CARD]');
+    const s = envoy.newStream();
+    s.requestHeaders(requestHeaders('/v1/messages', body), false);
+    s.requestBody(body, true);
+    s.responseHeaders([[':status', '200'], ['content-type', 'text/event-stream']], false);
+    const ev = (t: string): string => `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } })}\n\n`;
+    for (const piece of ['mail jane.', 'doe@corp.', 'example ok']) s.responseBody(ev(piece), false);
+    s.responseBody('event: message_stop\ndata: {"type":"message_stop"}\n\n', true);
+    const text = s.downstream.bodyText
+      .split('\n\n')
+      .filter((e) => e.includes('content_block_delta'))
+      .map((e) => (JSON.parse(e.split('\n')[1]!.slice(6)) as { delta: { text: string } }).delta.text)
+      .join('');
+    expect(text).toBe('mail [EMAIL] ok');
+  });
+
   it('other JSON: every string value', async () => {
     const envoy = await meshward(REDACT_ALL);
     const out = JSON.parse(send(envoy, '/internal/score', JSON.stringify({ a: { b: [SAMPLES.email] }, [SAMPLES.email]: 1 })));

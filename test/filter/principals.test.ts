@@ -108,4 +108,18 @@ describe('request_rate over shared data', () => {
     envoy.advanceTime(25_000);
     expect(chat(envoy, chatRequest('x'), undefined, { principal: APP }).result.localReply).toBeUndefined();
   });
+
+  it('callers without a peer certificate are counted per source IP', async () => {
+    const envoy = await meshward({ detectors: { request_rate: { action: 'block', max_requests: 2 } } });
+    const from = (ip: string): number | undefined => {
+      const s = envoy.newStream({ properties: { 'source.address': `${ip}:40000` } });
+      s.requestHeaders([[':method', 'GET'], [':path', '/v1/models'], [':authority', 'a']], true);
+      const status = s.localReply?.status;
+      s.complete();
+      return status;
+    };
+    expect([from('10.0.0.1'), from('10.0.0.1'), from('10.0.0.1')]).toEqual([undefined, undefined, 429]);
+    expect(from('10.0.0.2')).toBeUndefined();
+    expect(envoy.sharedData.keys()).toEqual(expect.arrayContaining(['meshward.rate.ip:10.0.0.1', 'meshward.rate.ip:10.0.0.2']));
+  });
 });

@@ -45,12 +45,14 @@ export function createModelValidator(options: {
   defaultTrustDomain: string;
   current: () => StoreSnapshot;
 }): (candidate: StoreSnapshot, changed: readonly Change[]) => void {
-  let cache: { revision: number; keys: Set<string> } | undefined;
+  // Keyed by the snapshot object: the store hands out the committed candidate itself as the new
+  // current snapshot, so a remembered candidate matches only if it really was committed.
+  let cache: { snapshot: StoreSnapshot; keys: Set<string> } | undefined;
   const currentIssues = (): Set<string> => {
     const snap = options.current();
-    if (cache?.revision !== snap.revision) {
+    if (cache?.snapshot !== snap) {
       const issues = validateMeshModel(toMeshModel(snap, options.defaultTrustDomain));
-      cache = { revision: snap.revision, keys: new Set(issues.map(formatValidationIssue)) };
+      cache = { snapshot: snap, keys: new Set(issues.map(formatValidationIssue)) };
     }
     return cache.keys;
   };
@@ -58,10 +60,15 @@ export function createModelValidator(options: {
     const touched = changed.filter((c) => MODEL_KIND[c.kind] !== undefined);
     if (touched.length === 0) return;
     const all = validateMeshModel(toMeshModel(candidate, options.defaultTrustDomain));
-    if (all.length === 0) return;
     const before = currentIssues();
+    // Once committed, the candidate is the current state: remember its issues so the next write
+    // does not validate the same model again (unused if this commit does not happen).
+    const remember = (): void => {
+      cache = { snapshot: candidate, keys: new Set(all.map(formatValidationIssue)) };
+    };
+    if (all.length === 0) return remember();
     const fresh = all.filter((i) => !before.has(formatValidationIssue(i)));
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return remember();
     const written = new Set(
       touched
         .filter((c) => c.op !== 'delete')

@@ -11,7 +11,7 @@ export const istioWasmPluginCommand: CliCommand = {
   options: {
     ...CONNECTION_OPTIONS,
     policy: { type: 'string', short: 'p' },
-    url: { type: 'string' },
+    'module-url': { type: 'string' },
     sha256: { type: 'string' },
     name: { type: 'string' },
     namespace: { type: 'string', short: 'n' },
@@ -23,7 +23,7 @@ export const istioWasmPluginCommand: CliCommand = {
     ports: { type: 'string' },
     output: { type: 'string', short: 'o' },
   },
-  help: `usage: meshward istio wasmplugin --policy <name> --url <url> [flags]
+  help: `usage: meshward istio wasmplugin --policy <name> --module-url <url> [flags]
 
 Prints the Istio WasmPlugin resource (extensions.istio.io/v1alpha1) that runs the meshward filter
 in the selected sidecars or gateways with the stored DLP policy's config, ready for
@@ -35,7 +35,7 @@ FAIL_CLOSE, FAIL_OPEN → FAIL_OPEN), pluginName meshward, type HTTP.
 
 Flags:
   -p, --policy <name>          stored DLP policy (required)
-  --url <url>                  module location (required):
+  --module-url <url>           module location (required):
                                oci://registry/repo:tag, oci://registry/repo@sha256:..., https://..., file:///...
   --sha256 <hex>               oci: image manifest digest; https: module digest (required for http/https)
   --name <name>                metadata.name (default meshward-<policy>)
@@ -51,14 +51,14 @@ Flags:
 ${CONNECTION_HELP}
 
 Example:
-  meshward istio wasmplugin --policy global --url oci://ghcr.io/acme/meshward-filter:0.1.0 \\
+  meshward istio wasmplugin --policy global --module-url oci://ghcr.io/acme/meshward-filter:0.1.0 \\
     --sha256 <manifest digest printed by npm run package:oci> -n ai -l app=chat | kubectl apply -f -`,
   async run(positionals, flags, io) {
     if (positionals.length > 0) throw CliError.usage(`istio wasmplugin: unexpected argument "${positionals[0]!}"`);
     const policy = stringFlag(flags, 'policy');
     if (policy === undefined) throw CliError.usage('--policy: required (the name of a stored DLP policy)');
-    const url = stringFlag(flags, 'url');
-    if (url === undefined) throw CliError.usage('--url: required (where proxies fetch the module, e.g. oci://registry/meshward-filter:0.1.0)');
+    const url = stringFlag(flags, 'module-url');
+    if (url === undefined) throw CliError.usage('--module-url: required (where proxies fetch the module, e.g. oci://registry/meshward-filter:0.1.0)');
     const format = outputFormatOf(stringFlag(flags, 'output'), 'yaml');
     if (format === 'table') throw CliError.usage('--output: yaml or json');
     const q = new URLSearchParams({ url });

@@ -69,8 +69,8 @@ export interface ControllerOptions {
   readonly log?: ControllerLog;
   /** Builds one group's snapshot input. Defaults to {@link groupSnapshotInput} (translate/ + checkConsistency); a seam for tests. */
   readonly groupSnapshot?: typeof groupSnapshotInput;
-  /** Called after every publish attempt. */
-  readonly onPublish?: (result: PublishResult, status: ControllerStatus) => void;
+  /** Called after every publish attempt, with the time it took to build, check and publish. */
+  readonly onPublish?: (result: PublishResult, status: ControllerStatus, seconds: number) => void;
 }
 
 /** The serving state of one group. */
@@ -150,7 +150,9 @@ export function createController(options: ControllerOptions): Controller {
     return { revision: snap.revision, model: modelCache.model };
   };
 
+  let buildStartedAt = 0;
   const build = (): Map<string, Snapshot> => {
+    buildStartedAt = performance.now();
     const { revision, model } = currentModel();
     built = { revision, model };
     const issues = validateMeshModel(model);
@@ -196,10 +198,15 @@ export function createController(options: ControllerOptions): Controller {
 
   const groupsWithStreams = (): Set<string> => new Set(options.fleet?.streams().map((s) => s.group) ?? []);
 
+  /** The model the window timer was armed for (finding the next transition scans days ahead: do it once per model). */
+  let armedFor: MeshModel | undefined;
   const armWindowTimer = (model: MeshModel): void => {
+    if (stopped) return;
+    if (armedFor === model && windowTimer !== undefined && nextFlip !== undefined && nextFlip.getTime() > clock.now()) return;
     if (windowTimer !== undefined) clock.clearTimer(windowTimer);
     windowTimer = undefined;
-    nextFlip = stopped ? undefined : nextWindowFlip(model, new Date(clock.now()));
+    armedFor = model;
+    nextFlip = nextWindowFlip(model, new Date(clock.now()));
     if (nextFlip === undefined) return;
     log.debug({ at: nextFlip.toISOString() }, 'next authorization time-window transition');
     windowTimer = clock.setTimer(async () => {
@@ -239,7 +246,7 @@ export function createController(options: ControllerOptions): Controller {
         if (result.published.length > 0) log.debug({ revision, published: result.published }, 'snapshots published');
       }
       if (built !== undefined) armWindowTimer(built.model);
-      options.onPublish?.(result, status());
+      options.onPublish?.(result, status(), (performance.now() - buildStartedAt) / 1000);
     },
   });
 

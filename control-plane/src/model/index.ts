@@ -1,6 +1,7 @@
 /** The domain model's public surface (plain types and pure helpers; no protobuf). */
 export * from './authorization-policy.js';
 export * from './authorize.js';
+export * from './budget.js';
 export * from './dlp-policy.js';
 export * from './filter-module.js';
 export * from './mesh-model.js';

@@ -5,6 +5,7 @@
  * acceptable as a whole.
  */
 import type { AuthorizationPolicy } from './authorization-policy.js';
+import type { Budget, ModelAccessList } from './budget.js';
 import type { DlpPolicy } from './dlp-policy.js';
 import type { FilterModule } from './filter-module.js';
 import type { MeshSettings } from './mesh-settings.js';
@@ -20,6 +21,10 @@ export interface MeshModel {
   readonly rateLimits: readonly RateLimit[];
   readonly dlpPolicies: readonly DlpPolicy[];
   readonly filterModules: readonly FilterModule[];
+  /** Token budgets (model/budget.ts). Absent = none. */
+  readonly budgets?: readonly Budget[];
+  /** Model access lists (model/budget.ts). Absent = none. */
+  readonly modelAccessLists?: readonly ModelAccessList[];
 }
 
 /** The kinds of resources in a {@link MeshModel}, as named in validation issues and the REST API. */
@@ -30,7 +35,9 @@ export type ResourceKind =
   | 'authorizationPolicy'
   | 'rateLimit'
   | 'dlpPolicy'
-  | 'filterModule';
+  | 'filterModule'
+  | 'budget'
+  | 'modelAccessList';
 
 /** An empty model in the given trust domain. */
 export function createMeshModel(trustDomain: string): MeshModel {

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { OPERATION_SET_NAMES, WEEKDAYS } from './authorization-policy.js';
+import { BUDGET_ON_EXCEED, BUDGET_WINDOWS, MODEL_PATTERN } from './budget.js';
 import type { MeshModel, ResourceKind } from './mesh-model.js';
 import { MTLS_MODES } from './mesh-settings.js';
 import { MODEL_PROTOCOLS } from './model-service.js';
@@ -589,6 +590,89 @@ export function validateMeshModel(model: MeshModel): ValidationIssue[] {
     }
   });
   duplicates((n) => issues.at('dlpPolicy', n), dlp.map((x) => (isObj(x) && typeof x['name'] === 'string' ? x['name'] : undefined)), 'DLP policy');
+
+  // --- budgets and model access lists (model/budget.ts): delivered in the global DLP policy
+  const budgets = list('budgets');
+  const accessLists = list('modelAccessLists');
+  const principalList = (s: Scope, v: unknown, field: string): void => {
+    if (v === undefined) {
+      s.add(field, 'required', 'is required (caller patterns)');
+      return;
+    }
+    const ps = s.strings(v, field, (p, f) => {
+      const r = parsePrincipalPattern(p);
+      if (typeof r === 'string') s.add(f, 'invalid', `'${p}' ${r}`);
+    });
+    if (Array.isArray(v) && ps.length === 0 && v.length === 0) s.add(field, 'required', 'must not be empty');
+  };
+  const modelPatterns = (s: Scope, v: unknown, field: string): void => {
+    s.strings(v, field, (p, f) => {
+      if (!MODEL_PATTERN.test(p)) s.add(f, 'invalid', `'${p}' must be printable ASCII without spaces (max 256), '*' as wildcard`);
+    });
+  };
+  const weight = (s: Scope, v: unknown, field: string): void => {
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) s.add(field, 'invalid', 'must be a number');
+    else if (v < 0 || v > 1000) s.add(field, 'out_of_range', `${v} must be 0..1000`);
+    else if (Math.abs(Math.round(v * 1000) - v * 1000) > 1e-6) s.add(field, 'invalid', `${v} must have at most 3 decimals`);
+  };
+  budgets.forEach((raw, idx) => {
+    const s = issues.at('budget', nameOf(raw, `#${idx}`));
+    if (!isObj(raw)) {
+      s.add('', 'invalid', 'must be an object');
+      return;
+    }
+    s.nameField(raw['name'], 'name');
+    principalList(s, raw['principals'], 'principals');
+    if (raw['models'] !== undefined) {
+      modelPatterns(s, raw['models'], 'models');
+      if (Array.isArray(raw['models']) && raw['models'].length === 0) s.add('models', 'required', 'must not be empty (omit it for every model)');
+    }
+    if (raw['routes'] !== undefined) {
+      s.array(raw['routes'], 'routes').forEach((mv, i) => modelRef(s, mv, `routes[${i}]`));
+      if (Array.isArray(raw['routes']) && raw['routes'].length === 0) s.add('routes', 'required', 'must not be empty (omit it for every route)');
+    }
+    s.int(raw['tokens'], 'tokens', 1, 1_000_000_000_000, true);
+    s.oneOf(raw['window'], 'window', BUDGET_WINDOWS, true);
+    s.bool(raw['shared'], 'shared');
+    s.oneOf(raw['onExceed'], 'onExceed', BUDGET_ON_EXCEED);
+    s.int(raw['minOutputTokens'], 'minOutputTokens', 1, 1_000_000);
+    s.bool(raw['dryRun'], 'dryRun');
+    s.array(raw['costs'], 'costs').forEach((c, ci) => {
+      const cf = `costs[${ci}]`;
+      if (!isObj(c)) {
+        s.add(cf, 'invalid', 'must be an object');
+        return;
+      }
+      const m = c['model'];
+      if (typeof m !== 'string' || m === '') s.add(`${cf}.model`, 'required', 'is required (a model pattern)');
+      else if (!MODEL_PATTERN.test(m)) s.add(`${cf}.model`, 'invalid', `'${m}' must be printable ASCII without spaces (max 256)`);
+      for (const k of Object.keys(c)) {
+        if (k !== 'model' && k !== 'input' && k !== 'cachedInput' && k !== 'output') s.add(`${cf}.${k}`, 'invalid', 'unknown field (allowed: model, input, cachedInput, output)');
+      }
+      weight(s, c['input'], `${cf}.input`);
+      weight(s, c['cachedInput'], `${cf}.cachedInput`);
+      weight(s, c['output'], `${cf}.output`);
+    });
+  });
+  duplicates((n) => issues.at('budget', n), budgets.map((x) => (isObj(x) && typeof x['name'] === 'string' ? x['name'] : undefined)), 'budget');
+  accessLists.forEach((raw, idx) => {
+    const s = issues.at('modelAccessList', nameOf(raw, `#${idx}`));
+    if (!isObj(raw)) {
+      s.add('', 'invalid', 'must be an object');
+      return;
+    }
+    s.nameField(raw['name'], 'name');
+    principalList(s, raw['principals'], 'principals');
+    if (raw['models'] === undefined) s.add('models', 'required', 'is required (may be empty: no model)');
+    else modelPatterns(s, raw['models'], 'models');
+  });
+  duplicates((n) => issues.at('modelAccessList', n), accessLists.map((x) => (isObj(x) && typeof x['name'] === 'string' ? x['name'] : undefined)), 'model access list');
+  if (!scopes.has('global')) {
+    const why = 'is delivered in the global DLP policy (the filter runs there); create a DLP policy with scope global';
+    budgets.forEach((raw, idx) => issues.at('budget', nameOf(raw, `#${idx}`)).add('', 'conflict', `budget ${why}`));
+    accessLists.forEach((raw, idx) => issues.at('modelAccessList', nameOf(raw, `#${idx}`)).add('', 'conflict', `model access list ${why}`));
+  }
 
   return issues.list;
 }

@@ -20,8 +20,10 @@
  * - A spike is scored but barely moves the baseline (clip), so the values after it score normal.
  * - A slow drift moves by much less than one sd per observation; the level follows it.
  * - A seasonal pattern (e.g. hourly observations over a day: `seasonPeriod: 24`) is learned per
- *   slot. Without `seasonPeriod` a strong seasonal swing looks like a series of steps and fires:
- *   configure the period for series that have one (the test suite shows both).
+ *   slot, so a value unusual for its hour (a burst at night) still scores high. Without
+ *   `seasonPeriod` a smooth cycle does not fire either, but only because its swing is learned as
+ *   variance — which also hides such a burst: configure the period for series that have one (the
+ *   test suite shows both).
  * - Warm-up: the first `warmup` observations (and, with seasons, the first two full seasons) only
  *   learn; during warm-up alpha is at least 1/n so the level starts as the plain mean.
  *
@@ -122,19 +124,21 @@ export function createBaselineDetector(options: DetectorOptions = {}): BaselineD
       const xc = expected + r;
       const a = warm ? alpha : Math.max(alpha, 1 / n);
       let level: number;
-      let season = state.season;
+      let season: number[] | readonly number[] = state.season;
       if (slot < 0) {
         level = state.level + a * (xc - state.level);
       } else if (firstSeason) {
         // Raw values are kept until the season is complete, then made deviations from its mean.
         level = state.level + (x - state.level) / n;
-        season = state.season.slice();
-        season[slot] = x;
-        if (n === period) for (let j = 0; j < period; j++) season[j] = season[j]! - level;
+        const seeded = state.season.slice();
+        seeded[slot] = x;
+        if (n === period) for (let j = 0; j < period; j++) seeded[j] = seeded[j]! - level;
+        season = seeded;
       } else {
         level = state.level + a * (xc - seasonal - state.level);
-        season = state.season.slice();
-        season[slot] = seasonal + gamma * (xc - level - seasonal);
+        const next = state.season.slice();
+        next[slot] = seasonal + gamma * (xc - level - seasonal);
+        season = next;
       }
       const b = warm ? beta : Math.max(beta, 1 / n);
       const variance = firstSeason ? state.variance : (1 - b) * (state.variance + b * r * r);

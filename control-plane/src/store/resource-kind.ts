@@ -12,6 +12,8 @@ export const RESOURCE_KINDS = [
   'dlp-policies',
   'filter-modules',
   'rollouts',
+  'budgets',
+  'model-access-lists',
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

@@ -63,6 +63,9 @@ export interface StoreSnapshot {
  * `changed` lists the changes that produced `candidate` (no-ops removed).
  */
 export type CandidateValidator = (candidate: StoreSnapshot, changed: readonly Change[]) => void;
+// Contract: when the commit goes through, `store.snapshot()` afterwards returns this very
+// `candidate` object (so validators may cache per snapshot identity).
+
 
 export interface CommitOptions {
   /** Who makes the change (token name, `system`, ...). Recorded in the audit trail. */

@@ -15,6 +15,8 @@ export const MODEL_KIND: Readonly<Record<ResourceKind, ModelKind | undefined>> =
   'dlp-policies': 'dlpPolicy',
   'filter-modules': 'filterModule',
   rollouts: undefined,
+  budgets: 'budget',
+  'model-access-lists': 'modelAccessList',
 };
 
 /**
@@ -35,5 +37,7 @@ export function toMeshModel(snapshot: StoreSnapshot, defaultTrustDomain: string)
     rateLimits: specs('rate-limits'),
     dlpPolicies: specs('dlp-policies'),
     filterModules: specs('filter-modules'),
+    budgets: specs('budgets'),
+    modelAccessLists: specs('model-access-lists'),
   };
 }

@@ -99,8 +99,9 @@ export function parseSummary(text: string): { dlp: DlpSummary; tokens: AccessRec
 function shadowDenied(common: AccessLogCommon | undefined): boolean {
   const rbac = common?.metadata?.filterMetadata[RBAC_METADATA];
   if (rbac === undefined) return false;
-  for (const [k, v] of Object.entries(rbac.fields)) {
-    if (k.endsWith('shadow_engine_result') && v.kind.case === 'stringValue' && v.kind.value === 'denied') return true;
+  // google.protobuf.Struct is a plain JSON object in protobuf-es.
+  for (const [k, v] of Object.entries(rbac)) {
+    if (k.endsWith('shadow_engine_result') && v === 'denied') return true;
   }
   return false;
 }

@@ -1,4 +1,5 @@
 /** translate/'s public surface: pure domain model → Envoy resources. */
+export * from './budget-config.js';
 export * from './check-consistency.js';
 export * from './clusters.js';
 export * from './envoy-registry.js';

@@ -13,6 +13,8 @@
  * - Model-scoped filters are `disabled` in the HCM and enabled per route (FilterConfig with an empty
  *   `config`) on that model's routes; the global filter runs on every model route too (scopes add
  *   up: a model policy tightens the global one, it cannot relax it).
+ * The global policy's config also carries the model's budgets and model access lists
+ * (translate/budget-config.ts).
  * Policy JSON is serialized with sorted keys so equal configs give byte-identical resources.
  */
 import { create } from '@bufbuild/protobuf';
@@ -30,6 +32,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { DlpPolicy } from '../model/dlp-policy.js';
 import type { FilterModule } from '../model/filter-module.js';
 import type { MeshModel } from '../model/mesh-model.js';
+import { filterConfigOf } from './budget-config.js';
 import { ECDS_DLP_GLOBAL, WASM_ROOT_ID, WASM_RUNTIME_V8, ecdsDlpModelName, wasmFetchClusterName } from './names.js';
 import { adsConfigSource, ms, packAny, typeUrlOf } from './proto-helpers.js';
 import { upstreamPublicTlsSocket } from './tls.js';
@@ -101,7 +104,7 @@ export function wasmFilterConfig(model: MeshModel, p: DlpPolicy): Any {
           allowPrecompiled: mod.allowPrecompiled ?? true,
         },
       },
-      configuration: anyPack(StringValueSchema, create(StringValueSchema, { value: stableJson(p.config) })),
+      configuration: anyPack(StringValueSchema, create(StringValueSchema, { value: stableJson(filterConfigOf(model, p)) })),
       failOpen: p.failureMode === 'FAIL_OPEN',
     },
   });

@@ -52,6 +52,8 @@ export const enum Shape {
   Text = 7,
   /** Not inspected at all (binary, or an operator's explicit choice). */
   None = 8,
+  /** Anthropic Messages API (`/v1/messages`), incl. its SSE stream. */
+  AnthropicMessages = 9,
 }
 
 export function actionName(a: Action): string {
@@ -85,12 +87,13 @@ export function shapeName(s: Shape): string {
     case Shape.KServeV2: return "kserve_v2";
     case Shape.Json: return "json";
     case Shape.Text: return "text";
+    case Shape.AnthropicMessages: return "anthropic_messages";
     default: return "none";
   }
 }
 
 export function parseShape(s: string): i32 {
-  for (let i = 0; i <= 8; i++) {
+  for (let i = 0; i <= 9; i++) {
     if (shapeName(<Shape>i) == s) return i;
   }
   return -1;

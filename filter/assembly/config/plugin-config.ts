@@ -497,7 +497,7 @@ function parseInspect(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
   if (!checkKeys(x, "$.inspect", ["request_shape", "response_shape"], v)) return false;
   const names: StaticArray<string> = [
     "auto", "openai_chat", "openai_completions", "openai_embeddings", "openai_responses", "kserve_v2",
-    "json", "text", "none",
+    "json", "text", "none", "anthropic_messages",
   ];
   const rq = x.get("request_shape");
   if (rq != null) {

@@ -39,7 +39,6 @@ import { EffectivePolicy } from "../policy/principal-policy";
 import { RateStep, rateStep } from "../policy/rate-window";
 import { STREAM_BLOCKED, StreamInspector } from "../policy/stream-inspector";
 import { Verdict } from "../policy/verdict";
-import { ByteBuffer } from "../inspect/byte-buffer";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HttpContext } from "./base";
 import { MeshwardRoot, Snapshot } from "./meshward-root";
 
@@ -559,7 +558,7 @@ export class MeshwardHttpContext extends HttpContext {
    */
   private countRate(principal: string): i32 {
     const cfg = this.cfg;
-    const key = "meshward.rate." + (principal.length > 0 ? principal : "-");
+    const key = "meshward.rate." + (principal.length > 0 ? principal : anonymousIdentity());
     let step = this.rate;
     if (step == null) {
       step = new RateStep();
@@ -621,6 +620,24 @@ function writeEdited(type: BufferType, raw: Uint8Array, bodies: BodyInspector): 
     cursor = unchecked(edits.end[i]);
   }
   return true;
+}
+
+/**
+ * Rate identity of a caller without a peer certificate: its source IP (`ip:<address>`, port
+ * dropped), so one anonymous client cannot exhaust the others' allowance; "-" when unknown.
+ */
+function anonymousIdentity(): string {
+  const a = getPropertyString(["source", "address"]);
+  if (a == null || a.length == 0) return "-";
+  let host = a;
+  if (host.startsWith("[")) {
+    const close = host.indexOf("]");
+    if (close > 0) host = host.substring(1, close);
+  } else {
+    const colon = host.lastIndexOf(":");
+    if (colon > 0 && host.indexOf(":") == colon) host = host.substring(0, colon);
+  }
+  return "ip:" + host;
 }
 
 /** True for a content-encoding other than identity. */

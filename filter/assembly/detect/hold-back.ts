@@ -107,9 +107,8 @@ function tailRun(p: usize, len: i32, mask: u16, extra: u32, extra2: u32, maxBack
  * Runs longer than a detector's maximum are cut to it (a longer run cannot hold a match that
  * needs a boundary before it).
  */
-export function holdBackPoint(sc: Scanner, p: usize, len: i32): i32 {
+export function holdBackPoint(sc: Scanner, en: u32, custom: bool, p: usize, len: i32): i32 {
   if (len <= 0) return 0;
-  const en = sc.enabled;
   let h = len;
   // incomplete UTF-8 sequence
   for (let k = 1; k <= 3 && k <= len; k++) {
@@ -218,7 +217,7 @@ export function holdBackPoint(sc: Scanner, p: usize, len: i32): i32 {
     const ph = phraseHold(p, len);
     if (ph < h) h = ph;
   }
-  if (sc.keywords.termCount > 0) {
+  if (sc.keywords.termCount > 0 && (custom || (en & ((1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY))) != 0)) {
     const kh = sc.keywords.holdBack(p, len);
     if (kh < h) h = kh;
   }

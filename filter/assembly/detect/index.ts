@@ -40,10 +40,13 @@
  *   contexts; on reconfigure build a new one and drop the old.
  *
  * Per message
- *   scanner.scan(ptr: usize, len: i32, out: FindingList, reportFrom: i32 = 0): i32
+ *   scanner.scan(ptr: usize, len: i32, out: FindingList, reportFrom: i32 = 0, mask: u32 = 0xffffffff): i32
  *     Resets `out`, fills it with findings sorted by start and NON-OVERLAPPING, offsets relative
  *     to ptr; returns out.count. reportFrom: bytes before it are look-behind context only
  *     (findings are clipped to start >= reportFrom; those ending before it are dropped).
+ *     mask: narrows the configured detectors for this call (per-principal overrides); bit i =
+ *     built-in i, bit 15 (DETECTOR_CUSTOM) = all custom keywords. Build the Scanner with the
+ *     union of what any principal may need, then pass each principal's mask.
  *   Overlap resolution (resolve-overlaps.ts): overlapping findings merge into one finding that
  *   spans their union, labelled with the highest-priority member: private_key > jwt >
  *   {aws_access_key, github_token, slack_token, google_api_key, stripe_key, openai_api_key} >
@@ -51,13 +54,13 @@
  *   prompt_injection; ties: longer span, then earlier start.
  *
  * Streaming
- *   scanner.holdBack(ptr: usize, len: i32): i32
+ *   scanner.holdBack(ptr: usize, len: i32, mask: u32 = 0xffffffff): i32
  *     The smallest offset from which a still-incomplete match could start (bytes [h, len) must be
  *     carried into the next scan); len when nothing is open. len - h <= MAX_HOLD_BACK (64 KiB, only
  *     reached by an unterminated PEM block; every other detector holds <= its max length, e.g.
  *     40 bytes for numbers, 318 for email, 8 KiB for JWT). See hold-back.ts for the rules.
  *   LOOKBEHIND_BYTES = 128: context a carry keeps before h (boundaries, context keywords).
- *   class StreamCarry(scanner)   (stream-carry.ts) — the reference carry loop:
+ *   class StreamCarry(scanner, mask = 0xffffffff)   (stream-carry.ts) — the reference carry loop:
  *     push(ptr: usize, len: i32, endOfStream: bool, out: FindingList): i32
  *       appends the findings that became final to `out` (not reset) with STREAM offsets and
  *       returns the stream offset up to which text is final; finalOffset, heldBytes, reset().

@@ -36,11 +36,14 @@ export function parseDottedQuad(p: usize, len: i32, s: i32): i32 {
  * IPv4 address starting at digit offset `s`. Returns the end offset or -1.
  * Precision rules: exactly four octets 0-255 without leading zeros; not part of a longer dotted
  * number (not preceded by '.', not followed by ".<digit>": 1.2.3.4.5 is a version string);
+ * not a product version ("Chrome/120.0.0.0": preceded by '/' after an alphanumeric byte);
  * not embedded in an alphanumeric token.
  */
 export function matchIpv4(p: usize, len: i32, s: i32): i32 {
   const b = at(p, len, s - 1);
   if (s > 0 && (isAlnum(b) || b == 0x2e || b == 0x5f)) return -1;
+  // "Chrome/120.0.0.0", "pkg/1.2.3.4": a product token's version, not an address ("//host" stays)
+  if (b == 0x2f && isAlnum(at(p, len, s - 2))) return -1;
   const e = parseDottedQuad(p, len, s);
   if (e < 0) return -1;
   const a = at(p, len, e);

@@ -52,6 +52,9 @@ const MAX_WS_RUN: i32 = 64;
   private termOwner: Array<i32> = new Array<i32>();
   private termGroup: Array<i32> = new Array<i32>();
   private next: Array<i32> = new Array<i32>();
+  /** First four bytes | 0x20 (masked to the term length) and the mask; mask 0 = no quick check. */
+  private quick: Array<u32> = new Array<u32>();
+  private quickMask: Array<u32> = new Array<u32>();
   private hashKeys: StaticArray<u32> = new StaticArray<u32>(0);
   private hashHeads: StaticArray<i32> = new StaticArray<i32>(0);
   private hashMask: u32 = 0;
@@ -123,6 +126,21 @@ const MAX_WS_RUN: i32 = 64;
     const c0 = <u32>unchecked(this.pool[off]);
     const letterStart = c0 - 0x41 < 26 || c0 - 0x61 < 26;
     if (!(gated || ((flags & KW_WORD_BOUNDARY) != 0 && letterStart))) this.startGated = false;
+    // quick reject word: the first four bytes | 0x20, unless whitespace (runs may differ) is among them
+    let qw: u32 = 0;
+    let qm: u32 = 0;
+    for (let i = 0; i < min(n, 4); i++) {
+      const c = <u32>unchecked(this.pool[off + i]);
+      if (isSpace(c)) {
+        qm = 0;
+        break;
+      }
+      qw |= (c | 0x20) << (<u32>i << 3);
+      qm |= <u32>0xff << (<u32>i << 3);
+    }
+    if (qm == 0) qw = 0;
+    this.quick.push(qw);
+    this.quickMask.push(qm);
     this.termOff.push(off);
     this.termLen.push(n);
     this.termFlags.push(flags);
@@ -279,6 +297,10 @@ const MAX_WS_RUN: i32 = 64;
       while (bits != 0) {
         const j = ctz(bits);
         bits &= bits - 1;
+        // inline trigram filter for the common case (no whitespace at the second byte)
+        const q = a + <usize>j;
+        const r1 = <u32>load<u8>(q, 1);
+        if (!this.has2 && r1 > 0x20 && !testBit(this.tri, filterHash3(<u32>load<u8>(q) | 0x20, r1 | 0x20, <u32>load<u8>(q, 2) | 0x20))) continue;
         this.verifyAt(p, len, i + j, hits);
       }
       i += 16;
@@ -323,9 +345,16 @@ const MAX_WS_RUN: i32 = 64;
     const pass2 = this.has2 && testBit(this.bi, filterHash2(r0 | 0x20, r1 | 0x20));
     if (!pass3 && !pass2) return;
     const k2 = fold(r0) | (fold(r1) << 8);
+    let w: u32 = 0;
+    if (q + 4 <= len) w = load<u32>(p + <usize>q) | 0x20202020;
+    else for (let i = 0; i < len - q; i++) w |= (<u32>load<u8>(p + <usize>(q + i)) | 0x20) << (<u32>i << 3);
     if (pass3) {
       let t = this.lookup(k2 | (fold(r2) << 16));
       while (t >= 0) {
+        if ((w & unchecked(this.quickMask[t])) != unchecked(this.quick[t])) {
+          t = unchecked(this.next[t]);
+          continue;
+        }
         const e = this.verifyTerm(p, len, q, t, false);
         if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
         t = unchecked(this.next[t]);

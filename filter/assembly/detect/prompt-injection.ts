@@ -177,43 +177,40 @@ function matchAlt(p: usize, len: i32, i: i32, a: i32, partial: bool): i32 {
 function matchSlots(p: usize, len: i32, i: i32, s: i32, lastSlot: i32, partial: bool): i32 {
   if (s >= lastSlot) return i;
   const opt = unchecked(SLOT_OPT[s]);
-  // separator: whitespace (not before the first slot, nor before punctuation-only alternatives)
-  const j = i;
+  // the whitespace gap before this slot, computed once (none before the first slot)
+  let k = i;
+  if (!isFirstSlot(s)) {
+    let r = 0;
+    while (k < len && r < MAX_WS && isSpace(load<u8>(p + <usize>k))) {
+      k++;
+      r++;
+    }
+  }
+  const gap = k > i;
   let sawPartial = false;
-  const a0 = unchecked(SLOT_ALT0[s]);
-  const a1 = unchecked(SLOT_ALT0[s + 1]);
-  for (let a = a0; a < a1; a++) {
-    let k = j;
-    const first = <u32>unchecked(ALT_BYTES[unchecked(ALT_OFF[a])]);
-    const needsGap = isLetter(first) || first == 0x3c; // punctuation such as ':' or ',' attaches
-    if (needsGap && !isFirstSlot(s)) {
-      if (k >= len) {
-        if (partial) sawPartial = true;
+  if (k >= len) {
+    // the text ends at the gap: any alternative could still follow
+    if (partial) sawPartial = true;
+  } else {
+    const c = lower(load<u8>(p + <usize>k));
+    const a0 = unchecked(SLOT_ALT0[s]);
+    const a1 = unchecked(SLOT_ALT0[s + 1]);
+    for (let a = a0; a < a1; a++) {
+      const first = <u32>unchecked(ALT_BYTES[unchecked(ALT_OFF[a])]);
+      if (first != c) continue;
+      // words need the gap; punctuation such as ':' or ',' may attach directly
+      const needsGap = isLetter(first) || first == 0x3c;
+      if (needsGap && !gap && !isFirstSlot(s)) continue;
+      const e = matchAlt(p, len, k, a, partial);
+      if (e == PARTIAL) {
+        sawPartial = true;
         continue;
       }
-      if (!isSpace(load<u8>(p + <usize>k))) continue;
-      let r = 0;
-      while (k < len && r < MAX_WS && isSpace(load<u8>(p + <usize>k))) {
-        k++;
-        r++;
-      }
-    } else if (!needsGap) {
-      // optional whitespace before punctuation (", you")
-      let r = 0;
-      while (k < len && r < MAX_WS && isSpace(load<u8>(p + <usize>k))) {
-        k++;
-        r++;
-      }
+      if (e < 0) continue;
+      const r = matchSlots(p, len, e, s + 1, lastSlot, partial);
+      if (r == PARTIAL) sawPartial = true;
+      else if (r >= 0) return r;
     }
-    const e = matchAlt(p, len, k, a, partial);
-    if (e == PARTIAL) {
-      sawPartial = true;
-      continue;
-    }
-    if (e < 0) continue;
-    const r = matchSlots(p, len, e, s + 1, lastSlot, partial);
-    if (r == PARTIAL) sawPartial = true;
-    else if (r >= 0) return r;
   }
   if (opt) {
     const r = matchSlots(p, len, i, s + 1, lastSlot, partial);

@@ -131,21 +131,26 @@ const SCRATCH = memory.data(64);
    * reset, then receives the findings sorted by start, non-overlapping (see resolveOverlaps),
    * with byte offsets relative to `ptr`. Findings are clipped to start at `reportFrom` or later
    * (bytes before it are look-behind context a stream carry already reported); findings entirely
-   * before it are dropped. Returns the number of findings. Allocates nothing once `out` and the
-   * scanner's scratch lists are warm.
+   * before it are dropped. `mask` narrows the configured detectors for this call only (bit i =
+   * built-in i, bit DETECTOR_CUSTOM = the custom keywords), e.g. for a per-principal override;
+   * disabled detectors never take part in overlap resolution. Returns the number of findings.
+   * Allocates nothing once `out` and the scanner's scratch lists are warm.
    */
-  scan(ptr: usize, len: i32, out: FindingList, reportFrom: i32 = 0): i32 {
+  scan(ptr: usize, len: i32, out: FindingList, reportFrom: i32 = 0, mask: u32 = 0xffffffff): i32 {
     this.build();
     out.reset();
     if (len <= 0) return 0;
-    scanBytes(this, ptr, len, out);
-    if (this.keywords.termCount > 0) this.scanKeywords(ptr, len, out);
+    const en = this.enabled & mask;
+    scanBytes(this, en, ptr, len, out);
+    if (this.keywords.termCount > 0 && (mask & ((1 << DETECTOR_CUSTOM) | (1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY))) != 0) {
+      this.scanKeywords(ptr, len, out, en, (mask & (1 << DETECTOR_CUSTOM)) != 0);
+    }
     resolveOverlaps(out, this.scratch);
     if (reportFrom > 0) clipBefore(out, reportFrom);
     return out.count;
   }
 
-  private scanKeywords(p: usize, len: i32, out: FindingList): void {
+  private scanKeywords(p: usize, len: i32, out: FindingList, en: u32, custom: bool): void {
     const hits = this.hits;
     hits.reset();
     this.keywords.findAll(p, len, hits);
@@ -157,15 +162,16 @@ const SCRATCH = memory.data(64);
       const e = hits.end(i);
       const t = hits.aux(i);
       if (owner == OWNER_CUSTOM) {
-        out.push(DETECTOR_CUSTOM, s, e, kw.group(t));
+        if (custom) out.push(DETECTOR_CUSTOM, s, e, kw.group(t));
       } else if (owner == OWNER_PHRASE) {
-        if (s < phraseSkip) continue;
+        if (s < phraseSkip || (en & (1 << DETECTOR_PROMPT_INJECTION)) == 0) continue;
         const pe = matchPhrase(p, len, s, kw.group(t), false);
         if (pe > s) {
           out.push(DETECTOR_PROMPT_INJECTION, s, pe, INJECTION_AUX_PHRASE);
           phraseSkip = pe;
         }
       } else if (owner == OWNER_AWS_CONTEXT) {
+        if ((en & (1 << DETECTOR_AWS_ACCESS_KEY)) == 0) continue;
         const ae = matchAwsSecretAfter(p, len, e);
         if (ae > 0) out.push(DETECTOR_AWS_ACCESS_KEY, awsSecretStart, ae, AWS_AUX_SECRET_ACCESS_KEY);
       }
@@ -175,11 +181,12 @@ const SCRATCH = memory.data(64);
   /**
    * Stream hold-back point for the text at `ptr` (see hold-back.ts): the smallest offset from
    * which a still-incomplete match could start, so bytes [result, len) must be carried into the
-   * next scan; `len` when nothing is open. Never holds more than `maxHoldBack()` bytes.
+   * next scan; `len` when nothing is open. Never holds more than MAX_HOLD_BACK bytes. `mask` as
+   * for `scan` (use the same mask for both).
    */
-  holdBack(ptr: usize, len: i32): i32 {
+  holdBack(ptr: usize, len: i32, mask: u32 = 0xffffffff): i32 {
     this.build();
-    return holdBackPoint(this, ptr, len);
+    return holdBackPoint(this, this.enabled & mask, (mask & (1 << DETECTOR_CUSTOM)) != 0, ptr, len);
   }
 }
 
@@ -216,10 +223,9 @@ addTrigger(0x5f, 16); // '_'
 addTrigger(0x78, 32); // 'x'
 addTrigger(0xf3, 64);
 
-function scanBytes(sc: Scanner, p: usize, len: i32, out: FindingList): void {
+function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): void {
   skipUntil = 0;
   ipv6Skip = 0;
-  const en = sc.enabled;
   const c0 = i8x16.splat(0x30);
   const c10 = i8x16.splat(10);
   const nib = i8x16.splat(0x0f);

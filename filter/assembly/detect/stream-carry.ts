@@ -26,9 +26,12 @@ import { LOOKBEHIND_BYTES, MAX_HOLD_BACK } from "./hold-back";
   private ctx: i32 = 0;
   private base: i32 = 0;
   private tmp: FindingList = new FindingList(16);
+  /** Detector mask applied to every scan and hold-back of this stream (see Scanner.scan). */
+  mask: u32;
 
-  constructor(scanner: Scanner) {
+  constructor(scanner: Scanner, mask: u32 = 0xffffffff) {
     this.scanner = scanner;
+    this.mask = mask;
   }
 
   /** Stream offset of the first held byte that is not look-behind context (= the last returned final offset). */
@@ -58,15 +61,15 @@ import { LOOKBEHIND_BYTES, MAX_HOLD_BACK } from "./hold-back";
     const rf = this.ctx;
     const tmp = this.tmp;
     if (endOfStream) {
-      this.scanner.scan(b, n, tmp, rf);
+      this.scanner.scan(b, n, tmp, rf, this.mask);
       for (let i = 0; i < tmp.count; i++) out.push(tmp.detector(i), tmp.start(i) + this.base, tmp.end(i) + this.base, tmp.aux(i));
       this.base += n;
       this.n = 0;
       this.ctx = 0;
       return this.base;
     }
-    let h = max(this.scanner.holdBack(b, n), rf);
-    this.scanner.scan(b, n, tmp, rf);
+    let h = max(this.scanner.holdBack(b, n, this.mask), rf);
+    this.scanner.scan(b, n, tmp, rf, this.mask);
     for (let i = tmp.count - 1; i >= 0; i--) {
       const s = tmp.start(i);
       const e = tmp.end(i);

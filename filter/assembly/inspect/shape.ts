@@ -44,6 +44,7 @@ let completionsSelectors: Array<Selector> | null = null;
 let embeddingsSelectors: Array<Selector> | null = null;
 let responsesSelectors: Array<Selector> | null = null;
 let kserveSelectors: Array<Selector> | null = null;
+let anthropicSelectors: Array<Selector> | null = null;
 const noSelectors: Array<Selector> = [];
 
 /**
@@ -111,9 +112,32 @@ export function selectorsFor(shape: Shape): Array<Selector> {
     }
     case Shape.KServeV2: {
       if (kserveSelectors == null) {
-        kserveSelectors = [sel("inputs.*.data.**"), sel("outputs.*.data.**")];
+        kserveSelectors = [
+          sel("inputs.*.data.**"),
+          sel("outputs.*.data.**"),
+          // Triton's generate extension (/generate, /generate_stream): text in, text deltas out.
+          sel("text_input"),
+          sel("text_output", true),
+        ];
       }
       return kserveSelectors!;
+    }
+    case Shape.AnthropicMessages: {
+      if (anthropicSelectors == null) {
+        anthropicSelectors = [
+          sel("system"),
+          sel("system.*.text"),
+          sel("messages.*.content"),
+          sel("messages.*.content.*.text"),
+          sel("messages.*.content.*.content"),
+          sel("messages.*.content.*.content.*.text"),
+          sel("content.*.text"),
+          // Streamed content_block_delta events: text and tool input JSON join across events.
+          sel("delta.text", true),
+          sel("delta.partial_json", true),
+        ];
+      }
+      return anthropicSelectors!;
     }
     default:
       return noSelectors;
@@ -138,10 +162,14 @@ export function detectShape(path: string, contentType: string): Shape {
   if (q >= 0) p = p.substring(0, q);
   if (p.endsWith("/")) p = p.substring(0, p.length - 1);
   if (p.endsWith("/chat/completions")) return Shape.OpenAiChat;
+  if (p.endsWith("/v1/messages")) return Shape.AnthropicMessages;
   if (p.endsWith("/completions")) return Shape.OpenAiCompletions;
   if (p.endsWith("/embeddings")) return Shape.OpenAiEmbeddings;
   if (p.endsWith("/responses")) return Shape.OpenAiResponses;
-  if (p.startsWith("/v2/models/") && (p.endsWith("/infer") || p.includes("/infer"))) return Shape.KServeV2;
+  if (p.startsWith("/v2/models/") &&
+      (p.endsWith("/infer") || p.endsWith("/generate") || p.endsWith("/generate_stream"))) {
+    return Shape.KServeV2;
+  }
   if (isSse) return Shape.Json;
   return Shape.Json;
 }

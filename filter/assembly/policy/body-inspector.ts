@@ -9,7 +9,7 @@
  * Ownership: one per root context (HTTP callbacks of one VM never run concurrently), so the text
  * and output buffers are reused across requests and a warm VM does not grow.
  */
-import { Action, Direction, FailureMode, Mode, Shape } from "../config/enums";
+import { Action, FailureMode, Mode, Shape } from "../config/enums";
 import { PluginConfig } from "../config/plugin-config";
 import { ByteBuffer } from "../inspect/byte-buffer";
 import { JsonReader } from "../inspect/json-reader";

@@ -10,13 +10,10 @@
  * (those findings are filtered out). Findings come back in the config's numbering
  * (built-ins 0..14, custom detectors DETECTOR_COUNT + position).
  */
-import { Action, Direction } from "../config/enums";
+import { Action } from "../config/enums";
 import { CONTENT_DETECTOR_COUNT, DETECTOR_COUNT } from "../config/detector-ids";
 import { PluginConfig } from "../config/plugin-config";
-import { FindingList } from "../detect/finding-list";
-import { DETECTOR_CUSTOM } from "../detect/detector-ids";
-import { KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY } from "../detect/keyword-matcher";
-import { ScanOptions, Scanner } from "../detect/scanner";
+import { DETECTOR_CUSTOM, FindingList, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY, ScanOptions, Scanner } from "../detect";
 import { Findings } from "./findings";
 import { EffectivePolicy, buildPolicy } from "./principal-policy";
 

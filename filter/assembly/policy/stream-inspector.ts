@@ -26,7 +26,7 @@ import { EffectivePolicy } from "./principal-policy";
 import { Redactor } from "./redaction";
 import { ContentScanner } from "./scan";
 import { Verdict } from "./verdict";
-import { LOOKBEHIND_BYTES } from "../detect/hold-back";
+import { LOOKBEHIND_BYTES } from "../detect";
 
 export const STREAM_CONTINUE: i32 = 0;
 /** The stream was cut by a block; later chunks must be dropped. */

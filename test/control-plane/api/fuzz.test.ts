@@ -99,6 +99,8 @@ describe('fuzzing every write route', () => {
     await ok('POST', '/v1/dlp-policies', { name: 'global', scope: { kind: 'global' }, config: { detectors: { email: { action: 'redact' } } } });
     await ok('POST', '/v1/rate-limits', { name: 'rl', model: 'chat', bucket: { maxTokens: 5, fillIntervalMs: 1000 } });
     await ok('POST', '/v1/authorization-policies', { name: 'p', rules: [{ from: ['*'], to: ['infer'] }] });
+    await ok('POST', '/v1/budgets', { name: 'b', principals: ['spiffe://mesh.test/ns/ai/*'], tokens: 1000, window: 'hour' });
+    await ok('POST', '/v1/model-access-lists', { name: 'acl', principals: ['*'], models: ['gpt-4o*'] });
     joinTokenId = (await ok('POST', '/v1/workloads/ai/edge/join-tokens', {})).joinToken.id;
     viewerTokenId = t.viewer.split('_')[1]!;
     await ca.currentCertificate(workloadIdentity('mesh.test', 'ai', 'edge'));
@@ -147,6 +149,12 @@ describe('fuzzing every write route', () => {
     'PUT /v1/dlp-policies/:name': { url: '/v1/dlp-policies/global', body: { name: 'global', scope: { kind: 'global' }, config: { detectors: { email: { action: 'redact' } } } }, headers: { 'if-match': '*' } },
     'DELETE /v1/dlp-policies/:name': { url: '/v1/dlp-policies/global', body: null },
     'POST /v1/dlp-policies/dry-run': { url: '/v1/dlp-policies/dry-run', body: { policy: 'global', payload: '{"messages":[{"role":"user","content":"a@b.co"}]}' } },
+    'POST /v1/budgets': { url: '/v1/budgets', body: { name: 'fz', principals: ['spiffe://mesh.test/ns/a/sa/b'], models: ['gpt-4o*'], tokens: 500, window: 'minute', onExceed: 'clamp', costs: [{ model: 'gpt-4o*', input: 1, output: 4 }] } },
+    'PUT /v1/budgets/:name': { url: '/v1/budgets/b', body: { name: 'b', principals: ['spiffe://mesh.test/ns/ai/*'], tokens: 2000, window: 'hour' }, headers: { 'if-match': '*' } },
+    'DELETE /v1/budgets/:name': { url: '/v1/budgets/b', body: null },
+    'POST /v1/model-access-lists': { url: '/v1/model-access-lists', body: { name: 'fz', principals: ['spiffe://mesh.test/ns/a/*'], models: ['chat-model'] } },
+    'PUT /v1/model-access-lists/:name': { url: '/v1/model-access-lists/acl', body: { name: 'acl', principals: ['*'], models: ['gpt-4o*', 'chat-model'] }, headers: { 'if-match': '*' } },
+    'DELETE /v1/model-access-lists/:name': { url: '/v1/model-access-lists/acl', body: null },
     'POST /v1/rollouts': { url: '/v1/rollouts', body: { name: 'fz', model: 'chat', steps: [{ weights: { v1: 10, v2: 90 } }] } },
     'PUT /v1/rollouts/:name': { url: '/v1/rollouts/canary', body: { name: 'canary', model: 'chat', steps: [{ weights: { v1: 50, v2: 50 } }] }, headers: { 'if-match': '*' } },
     'DELETE /v1/rollouts/:name': { url: '/v1/rollouts/canary', body: null },

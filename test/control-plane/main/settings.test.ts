@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   loadSettings,
   parseDuration,
@@ -168,5 +168,16 @@ describe('formatDuration', () => {
   ])('%d ms → %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
     expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('the example config file', () => {
+  const example = resolve(import.meta.dirname, '../../../control-plane/src/config/meshward.example.yaml');
+
+  it('names every setting with its environment variable and parses to exactly the defaults', () => {
+    const text = readFileSync(example, 'utf8');
+    for (const ref of SETTINGS_REFERENCE) expect(text, ref.name).toContain(`# ${ref.env}`);
+    const loaded = loadSettings({ argv: ['--config', example], env: {}, cwd: '/srv' });
+    expect(loaded.settings).toEqual({ ...parseSettings(), dataDir: '/srv/.meshward' });
   });
 });

@@ -102,7 +102,15 @@ describe('sqlite store', () => {
       seen.push(candidate.revision);
       if (candidate.resources.models.length > 1) throw new StoreError('INVALID', 'only one model allowed');
     };
-    store.commit([{ op: 'create', kind: 'models', name: 'a', spec: model('a') }], { actor: 't', validate });
+    let seenCandidate: unknown;
+    store.commit([{ op: 'create', kind: 'models', name: 'a', spec: model('a') }], {
+      actor: 't',
+      validate: (c) => {
+        seenCandidate = c;
+        validate(c);
+      },
+    });
+    expect(store.snapshot()).toBe(seenCandidate); // the committed candidate becomes the current snapshot
     expect(() => store.commit([{ op: 'create', kind: 'models', name: 'b', spec: model('b') }], { actor: 't', validate })).toThrow(/only one/);
     expect(seen).toEqual([1, 2]);
     expect(store.revision).toBe(1);

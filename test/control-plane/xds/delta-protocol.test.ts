@@ -159,4 +159,23 @@ describe('delta ADS', () => {
     expect(r.updated).toEqual([]);
     expect(r.notFound).toEqual(['*']);
   });
+
+  it('garbage on a delta stream: undecodable bytes → INVALID_ARGUMENT for that stream only; unknown type_url ignored', async () => {
+    const good = await client('d-good');
+    good.subscribe(CDS, []);
+    await good.responses.next();
+    const bad = await client('d-bad');
+    (bad as unknown as { stream: { write(b: Uint8Array): void } }).stream.write(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+    const st = await bad.status;
+    expect(st.code).toBe(3);
+    expect(st.details).toMatch(/cannot decode envoy.service.discovery.v3.DeltaDiscoveryRequest/);
+    const odd = await client('d-odd');
+    odd.send({ typeUrl: 'type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration', subscribe: ['x'] });
+    odd.subscribe(EDS, ['model-v1']);
+    expect((await odd.responses.next()).typeUrl).toBe(EDS);
+    expect(fleetOf('d-odd')!.unknownTypeRequests).toBe(1);
+    h.publish('role=sidecar', 'v2', { weights: [9, 1] });
+    good.subscribe(RDS, ['routes']);
+    expect((await good.responses.next((r) => r.typeUrl === RDS)).systemVersionInfo).toBe('v2');
+  });
 });

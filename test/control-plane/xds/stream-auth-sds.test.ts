@@ -146,6 +146,7 @@ describe('stream authentication and per-identity SDS', () => {
     expect(secretText(pushed.resources.get('default')!)).toBe(`CERT(${ALICE}#2)|KEY(${ALICE}#2)`);
     const d = await a2.responses.next();
     expect(d.updated).toEqual(['default']);
+    expect(secretText(a2.view(SDS).resources.get('default')!)).toBe(`CERT(${ALICE}#2)|KEY(${ALICE}#2)`);
     await b.responses.none(() => true, 200);
     // Unchanged content: nothing is pushed.
     await server.notifySecretsChanged(ALICE);

@@ -119,12 +119,13 @@ describe('ip_address', () => {
   ])('finds v6 %s', (v) => expectFound('ip_address', v));
   it('keeps ports, brackets and CIDR suffixes outside', () => {
     expect(spans(h, 'http://192.168.1.1:8080/x')).toEqual([['ip_address', '192.168.1.1']]);
+    expect(spans(h, 'route 10.0.0.0/8 via 10.0.0.1')).toEqual([['ip_address', '10.0.0.0'], ['ip_address', '10.0.0.1']]);
     expect(spans(h, 'https://[2001:db8::1]:443/')).toEqual([['ip_address', '2001:db8::1']]);
     expect(spans(h, 'net 10.0.0.0/8.')).toEqual([['ip_address', '10.0.0.0']]);
     expect(spans(h, 'at 2001:db8:85a3::8a2e:370:7334. Next')).toEqual([['ip_address', '2001:db8:85a3::8a2e:370:7334']]);
   });
   it.each([
-    '256.1.1.1', '1.2.3.4.5', 'v 1.2.3.4.5.6', '01.2.3.4', '1.2.3', 'v1.2.3.4', '1.2.3.4a', 'at 12:30:45', 'std::vector',
+    '256.1.1.1', '1.2.3.4.5', 'v 1.2.3.4.5.6', 'Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36', '01.2.3.4', '1.2.3', 'v1.2.3.4', '1.2.3.4a', 'at 12:30:45', 'std::vector',
     'Foo::Bar::baz', '00:1A:2B:3C:4D:5E', '1:2:3:4:5:6:7:8:9', '2001:db8::1::2', 'dead::beef', 'a:::1', '12345::1',
   ])('ignores %s', (t) => expectNone(t));
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiContext } from '../api-context.js';
 import { auditRoutes } from './audit.js';
+import { budgetRoutes } from './budgets.js';
 import { certificateRoutes } from './certificates.js';
 import { authorizationPolicyRoutes } from './authorization-policies.js';
 import { dlpPolicyRoutes } from './dlp-policies.js';
@@ -35,6 +36,7 @@ export function registerRoutes(
   rateLimitRoutes(app, ctx);
   filterModuleRoutes(app, ctx);
   dlpPolicyRoutes(app, ctx);
+  budgetRoutes(app, ctx);
   istioWasmPluginRoutes(app, ctx);
   rolloutRoutes(app, ctx);
   explainRoutes(app, ctx);

@@ -1,0 +1,163 @@
+/**
+ * The fleet bound for token budgets: the control plane grants each Envoy a LEASE of a budget's
+ * window (a number of cost units it may spend), never granting more in total than the budget.
+ *
+ * Contract
+ * - Key: (budget name, counter key, window start). The counter key is the caller identity, or `*`
+ *   for a `shared` budget. Windows are the budget's fixed UTC windows; a new window starts from 0.
+ * - A node (one Envoy: all its worker threads share one count in shared data) asks with what it has
+ *   spent so far in the window and how much more it wants; the service answers with the node's
+ *   TOTAL grant for the window (monotonic: it never shrinks) and what is left ungranted.
+ * - Invariant: Σ over nodes of granted ≤ budget tokens. A node spends only up to its grant (the
+ *   filter enforces that exactly across its workers), so the fleet spends at most the budget; the
+ *   only excess is a prompt whose reported usage is above the filter's estimate (see docs/budgets.md).
+ * - Taking back what is unused: a node that releases (`release: true`) gives back grant − spent
+ *   (its grant becomes what it spent, and the filter stops spending beyond it); every grant
+ *   disappears at the window's end. A grant to a node that stops reporting stays counted until the
+ *   window ends (safe: the service cannot know what that node spent).
+ * - Restart: state is in memory. A service started in the middle of a window grants nothing for
+ *   windows that began before it started (`startedAt`), so a restart never double-grants.
+ * Pure apart from the injected clock; one instance per control plane.
+ */
+import { budgetWindowSeconds, budgetWindowStart, type Budget } from '../model/budget.js';
+
+export interface LeaseAsk {
+  readonly budget: string;
+  /** The counter key: the caller identity, or `*` for a shared budget. */
+  readonly key: string;
+  /** What the node has spent in the current window (cost units). */
+  readonly spent: number;
+  /** How many more units it wants granted (0 = just report). */
+  readonly want: number;
+  /** Give back grant − spent. */
+  readonly release?: boolean;
+}
+
+export interface LeaseGrant {
+  readonly budget: string;
+  readonly key: string;
+  /** Start of the window (ms since epoch, UTC). */
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** The node's total grant for the window. */
+  readonly granted: number;
+  /** Units of the budget not granted to any node. */
+  readonly available: number;
+  /** Set when the budget does not exist (granted 0). */
+  readonly error?: string;
+}
+
+export interface BudgetUsage {
+  readonly budget: string;
+  readonly key: string;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly tokens: number;
+  /** Σ granted over nodes. */
+  readonly granted: number;
+  /** Σ reported spent over nodes (a lower bound of the true spend). */
+  readonly spent: number;
+  /** tokens − granted: what no node holds yet. */
+  readonly available: number;
+  /** tokens − spent: an upper bound of what is left. */
+  readonly remaining: number;
+  readonly nodes: number;
+}
+
+export interface BudgetLeaseService {
+  /** Handles one node's asks (in order). Budgets come from `budgets()` at call time. */
+  lease(nodeId: string, asks: readonly LeaseAsk[]): LeaseGrant[];
+  /** What the service knows about one counter in the current window. */
+  usage(budget: string, key: string): BudgetUsage | undefined;
+}
+
+interface NodeShare {
+  granted: number;
+  spent: number;
+}
+
+interface Counter {
+  readonly windowStartMs: number;
+  readonly nodes: Map<string, NodeShare>;
+  granted: number;
+}
+
+export interface BudgetLeaseServiceOptions {
+  /** The current budgets (e.g. from the store's latest snapshot). */
+  readonly budgets: () => readonly Budget[];
+  readonly now?: () => Date;
+  /** Largest grant per ask, as a fraction of the budget (0 < f ≤ 1). Defaults to 0.25. */
+  readonly maxGrantFraction?: number;
+}
+
+export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): BudgetLeaseService {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now().getTime();
+  const fraction = options.maxGrantFraction ?? 0.25;
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError('maxGrantFraction must be in (0, 1]');
+  const counters = new Map<string, Counter>();
+
+  const counterOf = (b: Budget, key: string, t: number): Counter => {
+    const ws = budgetWindowStart(b.window, t);
+    const id = `${b.name}\u0000${key}`;
+    let c = counters.get(id);
+    if (c === undefined || c.windowStartMs !== ws) {
+      // A window that began before this service started may already be (partly) granted by a
+      // previous instance: treat it as fully granted.
+      c = { windowStartMs: ws, nodes: new Map(), granted: ws < startedAt && startedAt - ws > 0 ? b.tokens : 0 };
+      counters.set(id, c);
+    }
+    return c;
+  };
+
+  return {
+    lease(nodeId, asks) {
+      const t = now().getTime();
+      const byName = new Map(options.budgets().map((b) => [b.name, b]));
+      return asks.map((a) => {
+        const b = byName.get(a.budget);
+        if (b === undefined) {
+          return { budget: a.budget, key: a.key, windowStartMs: 0, windowEndMs: 0, granted: 0, available: 0, error: `budget '${a.budget}' does not exist` };
+        }
+        const c = counterOf(b, a.key, t);
+        let share = c.nodes.get(nodeId);
+        if (share === undefined) {
+          share = { granted: 0, spent: 0 };
+          c.nodes.set(nodeId, share);
+        }
+        share.spent = Math.max(share.spent, Math.max(0, Math.floor(a.spent)));
+        if (a.release === true && share.granted > share.spent) {
+          c.granted -= share.granted - share.spent;
+          share.granted = share.spent;
+        } else {
+          const available = Math.max(0, b.tokens - c.granted);
+          const cap = Math.max(1, Math.floor(b.tokens * fraction));
+          const give = Math.min(available, Math.max(0, Math.floor(a.want)), cap);
+          share.granted += give;
+          c.granted += give;
+        }
+        const windowEndMs = c.windowStartMs + budgetWindowSeconds(b.window) * 1000;
+        return { budget: b.name, key: a.key, windowStartMs: c.windowStartMs, windowEndMs, granted: share.granted, available: Math.max(0, b.tokens - c.granted) };
+      });
+    },
+    usage(budget, key) {
+      const b = options.budgets().find((x) => x.name === budget);
+      if (b === undefined) return undefined;
+      const c = counterOf(b, key, now().getTime());
+      let spent = 0;
+      for (const s of c.nodes.values()) spent += s.spent;
+      return {
+        budget,
+        key,
+        windowStartMs: c.windowStartMs,
+        windowEndMs: c.windowStartMs + budgetWindowSeconds(b.window) * 1000,
+        tokens: b.tokens,
+        granted: c.granted,
+        spent,
+        available: Math.max(0, b.tokens - c.granted),
+        remaining: Math.max(0, b.tokens - spent),
+        nodes: c.nodes.size,
+      };
+    },
+  };
+}

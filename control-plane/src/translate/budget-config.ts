@@ -1,0 +1,82 @@
+/**
+ * Budgets and model access lists → the meshward filter's `budgets` and `model_access` config
+ * sections (filter/config.schema.json), merged into the global DLP policy's configuration, which
+ * reaches every proxy through ECDS (`meshward.dlp`). Pure; sorted by name so equal models give
+ * byte-identical configs.
+ *
+ * Route scoping: the filter reads Envoy's `xds.route_name`; translate names a model's routes
+ * `<model>|<kind>|<i>` (routes.ts), so a budget's `routes: ["chat"]` becomes `"routes": ["chat"]`
+ * and the filter matches a route name equal to it or starting with `chat|`.
+ */
+import type { Budget, ModelAccessList } from '../model/budget.js';
+import type { DlpPolicy } from '../model/dlp-policy.js';
+import type { MeshModel } from '../model/mesh-model.js';
+
+/** Where proxies ask for budget leases (the fleet bound); absent: each proxy enforces alone. */
+export interface BudgetLeaseTarget {
+  /** Envoy cluster of the control plane's lease endpoint (in the bootstrap or translated). */
+  readonly cluster: string;
+  /** :authority of lease calls. */
+  readonly authority: string;
+  /** Defaults to `/v1/budget-leases`. */
+  readonly path?: string;
+  /** Tokens asked per lease (a fraction of the budget). Defaults to the filter's default. */
+  readonly leaseTokens?: number;
+}
+
+const byName = <T extends { readonly name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The filter's form of one budget (snake_case, defaults left to the filter). */
+export function filterBudgetLimit(b: Budget): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: b.name, principals: [...b.principals], tokens: b.tokens, window: b.window };
+  if (b.models !== undefined) out['models'] = [...b.models];
+  if (b.routes !== undefined) out['routes'] = [...b.routes];
+  if (b.shared !== undefined) out['shared'] = b.shared;
+  if (b.onExceed !== undefined) out['on_exceed'] = b.onExceed;
+  if (b.minOutputTokens !== undefined) out['min_output_tokens'] = b.minOutputTokens;
+  if (b.dryRun !== undefined) out['dry_run'] = b.dryRun;
+  if (b.costs !== undefined) {
+    out['costs'] = b.costs.map((c) => {
+      const w: Record<string, unknown> = { model: c.model };
+      if (c.input !== undefined) w['input'] = c.input;
+      if (c.cachedInput !== undefined) w['cached_input'] = c.cachedInput;
+      if (c.output !== undefined) w['output'] = c.output;
+      return w;
+    });
+  }
+  return out;
+}
+
+/** The filter's form of one access list. */
+export function filterAccessList(l: ModelAccessList): Record<string, unknown> {
+  return { name: l.name, principals: [...l.principals], models: [...l.models] };
+}
+
+/**
+ * The sections to add to the global policy's config: `budgets` when the model has budgets,
+ * `model_access` when it has access lists. Sections the operator wrote in the policy's own config
+ * are kept when the model has none (so a hand-written filter config keeps working).
+ */
+export function budgetConfigSections(model: MeshModel, lease?: BudgetLeaseTarget): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const budgets = [...(model.budgets ?? [])].sort(byName);
+  const lists = [...(model.modelAccessLists ?? [])].sort(byName);
+  if (budgets.length > 0) {
+    const section: Record<string, unknown> = { limits: budgets.map(filterBudgetLimit) };
+    if (lease !== undefined) {
+      const l: Record<string, unknown> = { cluster: lease.cluster, authority: lease.authority };
+      if (lease.path !== undefined) l['path'] = lease.path;
+      if (lease.leaseTokens !== undefined) l['tokens'] = lease.leaseTokens;
+      section['lease'] = l;
+    }
+    out['budgets'] = section;
+  }
+  if (lists.length > 0) out['model_access'] = { lists: lists.map(filterAccessList) };
+  return out;
+}
+
+/** The configuration a DLP policy's filter runs with: its own config, plus budgets/access for the global scope. */
+export function filterConfigOf(model: MeshModel, p: DlpPolicy, lease?: BudgetLeaseTarget): Record<string, unknown> {
+  if (p.scope.kind !== 'global') return { ...p.config };
+  return { ...p.config, ...budgetConfigSections(model, lease) };
+}
