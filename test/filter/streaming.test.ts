@@ -207,4 +207,38 @@ describe('streamed responses (SSE)', () => {
     expect(out).not.toContain('never sent');
     expect(out).not.toContain('oops');
   });
+
+  it('keeps n > 1 choices apart: values interleaved across choices are each seen whole', async () => {
+    const envoy = await meshward(CONFIG);
+    const s = openStream(envoy);
+    sendChunks(s, [
+      sseDelta('A: mail jane.', 0),
+      sseDelta('B: mail john.', 1),
+      sseDelta('doe@corp.', 0),
+      sseDelta('smith@corp.', 1),
+      sseDelta('example ok', 0),
+      sseDelta('example ok', 1),
+      SSE_DONE,
+    ]);
+    const out = s.downstream.bodyText;
+    everyEventIsValid(out);
+    const byChoice = new Map<number, string>();
+    for (const e of sseEvents(out)) {
+      if (typeof e !== 'object' || e === null || !('choices' in e)) continue;
+      for (const c of (e as { choices: { index: number; delta: { content?: string } }[] }).choices) {
+        byChoice.set(c.index, (byChoice.get(c.index) ?? '') + (c.delta.content ?? ''));
+      }
+    }
+    expect(byChoice.get(0)).toBe('A: mail [EMAIL] ok');
+    expect(byChoice.get(1)).toBe('B: mail [EMAIL] ok');
+    expect(out).not.toMatch(/jane|john|smith/);
+  });
+
+  it('does not join deltas of different choices into a false finding', async () => {
+    const envoy = await meshward(CONFIG);
+    const s = openStream(envoy);
+    const chunks = [sseDelta('call 4111 1111', 0), sseDelta(' 1111 1111 later', 1), SSE_DONE];
+    sendChunks(s, chunks);
+    expect(s.downstream.bodyText).toBe(chunks.join(''));
+  });
 });

@@ -4,15 +4,14 @@ import type { DlpDryRunResult, DlpEnginePort, DlpFinding } from './ports.js';
  * The DLP engine behind `POST /v1/dlp-policies/dry-run` and the config check of DLP policy writes:
  * the real compiled filter (.wasm) run by a proxy-wasm host that behaves like Envoy.
  *
- * The host is injected (`createHost`), never imported: the emulator currently lives under test/host
- * and production code must not import test code. Anything with the shape below works — test/host's
- * `createEnvoyHost` satisfies it structurally; once the emulator's core moves to a runtime location
- * the control plane's wiring passes that in the same way.
+ * The host is injected (`createHost`) so the engine depends only on the shape below; the control
+ * plane's wiring passes meshward's own proxy-wasm host (control-plane/src/wasm-host, the one the
+ * tests use), and `MESHWARD_PROXY_WASM_HOST` may name another (cli/proxy-wasm-host.ts).
  */
 
 type HeaderPair = readonly [string, string];
 
-/** The part of a proxy-wasm HTTP stream the engine drives (test/host HttpStream has this shape). */
+/** The part of a proxy-wasm HTTP stream the engine drives (wasm-host's HttpStream has this shape). */
 export interface DryRunStream {
   requestHeaders(pairs: readonly HeaderPair[], endOfStream: boolean): unknown;
   requestBody(chunk: string | Uint8Array, endOfStream: boolean): unknown;
@@ -24,7 +23,7 @@ export interface DryRunStream {
   complete(): void;
 }
 
-/** The part of a proxy-wasm host the engine uses (test/host EnvoyHost has this shape). */
+/** The part of a proxy-wasm host the engine uses (wasm-host's EnvoyHost has this shape). */
 export interface DryRunHost {
   newStream(options?: { properties?: Readonly<Record<string, unknown>> }): DryRunStream;
   readonly logs: readonly { readonly message: string; readonly levelName?: string }[];

@@ -65,6 +65,8 @@ export const K_CALL_ID: i32 = 42;
 export const K_FILE_ID: i32 = 43;
 export const K_NAME: i32 = 44;
 export const K_INDEX: i32 = 45;
+export const K_MESSAGE: i32 = 46;
+export const K_OUTPUT: i32 = 47;
 
 const KEY_NAMES: StaticArray<string> = [
   "model", "stream", "stream_options", "include_usage", "max_tokens", "max_completion_tokens",
@@ -73,7 +75,7 @@ const KEY_NAMES: StaticArray<string> = [
   "prompt_tokens", "completion_tokens", "prompt_tokens_details", "cached_tokens", "input_tokens",
   "output_tokens", "input_tokens_details", "type", "id", "created", "finish_reason", "response",
   "data", "object", "role", "url", "detail", "image_url", "file_data", "b64_json", "call_id",
-  "file_id", "name", "index",
+  "file_id", "name", "index", "message", "output",
 ];
 
 /** Key names as UTF-8 bytes, built on first use (never at module top level: no host calls there anyway). */

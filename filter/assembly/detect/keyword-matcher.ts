@@ -275,36 +275,51 @@ const MAX_WS_RUN: i32 = 64;
     const c20 = i8x16.splat(0x20);
     const ca = i8x16.splat(0x61);
     const c26 = i8x16.splat(26);
-    // with start gating, a lane survives only when the byte before it is not an ASCII letter
+    // with start gating, a candidate survives only when the byte before it is not an ASCII letter
     const gate = this.startGated ? i8x16.splat(-1) : i8x16.splat(0);
-    let prev = i8x16.splat(0);
+    // Each block is loaded once. T_k marks, per byte, the buckets whose term has that byte at
+    // position k; a term starting at s needs T0[s] & T1[s+1] & T2[s+2] & T3[s+3], evaluated at
+    // the end lane e = s + 3 with the previous block's tables shifted in (so s = e - 3).
+    let pT0 = zero;
+    let pT1 = zero;
+    let pT2 = zero;
+    let pL = zero;
     let i = 0;
-    while (i + 19 <= len) {
+    while (i + 16 <= len) {
       const a = p + <usize>i;
-      const v0 = v128.load(a);
-      const v1 = v128.load(a, 1);
-      const v2 = v128.load(a, 2);
-      const v3 = v128.load(a, 3);
-      const pv = i8x16.shuffle(prev, v0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
-      prev = v0;
-      const prevLetter = v128.and(gate, i8x16.lt_u(i8x16.sub(v128.or(pv, c20), ca), c26));
-      let m = v128.and(i8x16.swizzle(lo0, v128.and(v0, nib)), i8x16.swizzle(hi0, i8x16.shr_u(v0, 4)));
-      m = v128.and(m, v128.and(i8x16.swizzle(lo1, v128.and(v1, nib)), i8x16.swizzle(hi1, i8x16.shr_u(v1, 4))));
-      m = v128.and(m, v128.and(i8x16.swizzle(lo2, v128.and(v2, nib)), i8x16.swizzle(hi2, i8x16.shr_u(v2, 4))));
-      m = v128.and(m, v128.and(i8x16.swizzle(lo3, v128.and(v3, nib)), i8x16.swizzle(hi3, i8x16.shr_u(v3, 4))));
-      m = v128.andnot(m, prevLetter);
+      const v = v128.load(a);
+      const lo = v128.and(v, nib);
+      const hi = i8x16.shr_u(v, 4);
+      const t0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
+      const t1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
+      const t2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
+      const t3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
+      const letter = v128.and(gate, i8x16.lt_u(i8x16.sub(v128.or(v, c20), ca), c26));
+      let m = v128.and(t3, i8x16.shuffle(pT2, t2, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30));
+      m = v128.and(m, i8x16.shuffle(pT1, t1, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29));
+      m = v128.and(m, i8x16.shuffle(pT0, t0, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28));
+      m = v128.andnot(m, i8x16.shuffle(pL, letter, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27));
+      pT0 = t0;
+      pT1 = t1;
+      pT2 = t2;
+      pL = letter;
       let bits = i8x16.bitmask(i8x16.ne(m, zero));
       while (bits != 0) {
         const j = ctz(bits);
         bits &= bits - 1;
+        const s = i + j - 3;
+        if (s < 0) continue;
         // inline trigram filter for the common case (no whitespace at the second byte)
-        const q = a + <usize>j;
+        const q = p + <usize>s;
         const r1 = <u32>load<u8>(q, 1);
         if (!this.has2 && r1 > 0x20 && !testBit(this.tri, filterHash3(<u32>load<u8>(q) | 0x20, r1 | 0x20, <u32>load<u8>(q, 2) | 0x20))) continue;
-        this.verifyAt(p, len, i + j, hits);
+        this.verifyAt(p, len, s, hits);
       }
       i += 16;
     }
+    // candidates starting in the last three bytes before `i` (their end lane lies past the
+    // last full block) and in the rest of the buffer are checked one by one
+    i = max(0, i - 3);
     for (; i < len - 1; i++) {
       if (this.startGated && i > 0 && ((<u32>load<u8>(p + <usize>(i - 1)) | 0x20) - 0x61) < 26) continue;
       if (this.fingerprint(p, len, i)) this.verifyAt(p, len, i, hits);

@@ -71,6 +71,13 @@ export class JsonReader {
    */
   directMin: i32 = 0;
   readonly direct: Array<i32> = [];
+  /**
+   * The stream channel of the document read last: `choices[].index` (OpenAI) or the top-level
+   * `index` (Anthropic content blocks), whichever comes first; 0 when absent. Deltas of different
+   * channels must not be joined.
+   */
+  channel: i32 = 0;
+  private channelSeen: bool = false;
 
   /**
    * Reads raw bytes [start, end) of `map.rawBase` as one JSON document. `all` selects every string
@@ -84,6 +91,8 @@ export class JsonReader {
     res.strings = 0;
     this.fields.reset();
     this.direct.length = 0;
+    this.channel = 0;
+    this.channelSeen = false;
     const directMin = this.directMin;
     const all = shape == Shape.Json;
     const selectors = selectorsFor(shape);
@@ -174,6 +183,7 @@ export class JsonReader {
             else break;
           }
           if (depth == 1) this.noteTopNumber(base, vs, pos);
+          else if (depth == 3 && !this.channelSeen) this.noteChoiceIndex(base, vs, pos);
         } else {
           return this.fail(start, pos, "unexpected character");
         }
@@ -297,8 +307,31 @@ export class JsonReader {
     if (this.keyIs(base, 1, "stream")) this.fields.stream = v ? 1 : 0;
   }
 
+  private noteChoiceIndex(base: usize, s: i32, e: i32): void {
+    if (unchecked(this.stackKind[1]) != KIND_OBJECT || unchecked(this.stackKind[2]) != KIND_ARRAY ||
+        unchecked(this.stackKind[3]) != KIND_OBJECT) return;
+    if (!this.keyIs(base, 1, "choices") || !this.keyIs(base, 3, "index")) return;
+    this.setChannel(base, s, e);
+  }
+
+  private setChannel(base: usize, s: i32, e: i32): void {
+    let v = 0;
+    for (let i = s; i < e && i < s + 6; i++) {
+      const c = <i32>load<u8>(base + <usize>i);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+    }
+    this.channel = v;
+    this.channelSeen = true;
+  }
+
   private noteTopNumber(base: usize, s: i32, e: i32): void {
-    if (unchecked(this.stackKind[1]) != KIND_OBJECT || this.fields.maxTokensStart >= 0) return;
+    if (unchecked(this.stackKind[1]) != KIND_OBJECT) return;
+    if (!this.channelSeen && this.keyIs(base, 1, "index")) {
+      this.setChannel(base, s, e);
+      return;
+    }
+    if (this.fields.maxTokensStart >= 0) return;
     if (this.keyIs(base, 1, "max_tokens") || this.keyIs(base, 1, "max_completion_tokens") ||
         this.keyIs(base, 1, "max_output_tokens")) {
       this.fields.maxTokensStart = s;
@@ -373,7 +406,7 @@ export class JsonReader {
       run = i;
     }
     const textEnd = text.length;
-    if (textEnd > textStart) map.addSegment(q, i, textStart, textEnd, escaped);
+    if (textEnd > textStart) map.addSegment(q, i, textStart, textEnd, escaped, concat);
     if (!concat) map.separate();
     return i;
   }

@@ -35,12 +35,18 @@ export class SseReader {
     this.firstMalformedAt = -1;
   }
 
+  /** Each event is read here first, then appended to its channel's map. */
+  private scratch: TextMap = new TextMap();
+
   /**
-   * Parses the complete events in `buf[from, buf.length)`. `map.rawBase` must be `buf.ptr`.
+   * Parses the complete events in `buf[from, buf.length)` into `maps`, one per stream channel
+   * (`choices[].index` / Anthropic block `index`; channels past the last map share it), so deltas
+   * of different choices never join. Every map's `rawBase` must be `buf.ptr`.
    * Returns the offset just past the last complete event (== from when none is complete).
    * With `final` (end of stream) a trailing event without its blank line is parsed too.
    */
-  parse(buf: ByteBuffer, from: i32, map: TextMap, shape: Shape, lenient: bool, final: bool): i32 {
+  parse(buf: ByteBuffer, from: i32, maps: Array<TextMap>, shape: Shape, lenient: bool, final: bool): i32 {
+    const map = unchecked(maps[0]);
     const base = buf.ptr;
     const end = buf.length;
     let eventStart = from;
@@ -57,7 +63,7 @@ export class SseReader {
       if (lineEnd > lineStart && load<u8>(base + <usize>(lineEnd - 1)) == 0x0d) lineEnd--;
       if (lineEnd == lineStart) {
         // Blank line: dispatch the event.
-        if (dataLines > 0) this.dispatch(buf, map, eventStart, dataStart, dataEnd, dataLines, shape, lenient);
+        if (dataLines > 0) this.dispatch(buf, maps, eventStart, dataStart, dataEnd, dataLines, shape, lenient);
         this.events++;
         eventStart = nl + 1;
         dataStart = -1;
@@ -94,7 +100,7 @@ export class SseReader {
         dataLines++;
         if (dataLines > 1) this.addRawText(map, s, lineEnd);
       }
-      if (dataLines > 0) this.dispatch(buf, map, eventStart, dataStart, dataEnd, dataLines, shape, lenient);
+      if (dataLines > 0) this.dispatch(buf, maps, eventStart, dataStart, dataEnd, dataLines, shape, lenient);
       this.events++;
       return end;
     }
@@ -102,26 +108,30 @@ export class SseReader {
   }
 
   private dispatch(
-    buf: ByteBuffer, map: TextMap, eventStart: i32, dataStart: i32, dataEnd: i32, dataLines: i32,
+    buf: ByteBuffer, maps: Array<TextMap>, eventStart: i32, dataStart: i32, dataEnd: i32, dataLines: i32,
     shape: Shape, lenient: bool,
   ): void {
     if (dataLines > 1) return; // already added line by line
     const base = buf.ptr;
-    map.currentGroup = eventStart;
     const n = dataEnd - dataStart;
     if (n == 6 && isDone(base, dataStart)) {
       this.done = true;
       return;
     }
     if (n == 0) return;
-    // Undo partial text on failure: remember where the text and segments were.
-    const textMark = map.text.length;
-    const segMark = map.segmentCount;
-    const r = this.json.read(map, dataStart, dataEnd, shape);
-    if (r.ok) return;
-    map.text.length = textMark;
-    map.truncateSegments(segMark);
+    const scratch = this.scratch;
+    scratch.reset(base);
+    scratch.currentGroup = eventStart;
+    const r = this.json.read(scratch, dataStart, dataEnd, shape);
+    if (r.ok) {
+      let slot = this.json.channel;
+      if (slot >= maps.length) slot = maps.length - 1;
+      unchecked(maps[slot]).appendFrom(scratch);
+      return;
+    }
     this.malformedEvents++;
+    const map = unchecked(maps[0]);
+    map.currentGroup = eventStart;
     if (lenient) this.addRawText(map, dataStart, dataEnd);
     else if (this.firstMalformedAt < 0) this.firstMalformedAt = eventStart;
   }

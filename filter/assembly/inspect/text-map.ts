@@ -57,6 +57,7 @@ export class TextMap {
     this.identity = false;
     this.identityLength = 0;
     this.contextLength = 0;
+    this.firstConcat = false;
     this.curSeg = -1;
   }
 
@@ -75,6 +76,26 @@ export class TextMap {
 
   @inline get textLength(): i32 {
     return this.identity ? this.identityLength : this.text.length;
+  }
+
+  /**
+   * Appends the text and segments of `other` (same raw buffer), separated from what is here unless
+   * `other` starts with a stream delta.
+   */
+  appendFrom(other: TextMap): void {
+    const n = other.rawStart.length;
+    if (n == 0) return;
+    if (!other.firstConcat) this.separate();
+    const shift = this.text.length;
+    this.text.pushBytes(other.text.ptr, other.text.length);
+    for (let i = 0; i < n; i++) {
+      this.rawStart.push(unchecked(other.rawStart[i]));
+      this.rawEnd.push(unchecked(other.rawEnd[i]));
+      this.textStart.push(unchecked(other.textStart[i]) + shift);
+      this.textEnd.push(unchecked(other.textEnd[i]) + shift);
+      this.escaped.push(unchecked(other.escaped[i]));
+      this.group.push(unchecked(other.group[i]));
+    }
   }
 
   /** Truncates the segment list to `n` entries (undo after a failed read). */
@@ -136,8 +157,12 @@ export class TextMap {
     return this.rawStart.length;
   }
 
+  /** Whether the first segment added since reset() joins the text before it (a stream delta). */
+  firstConcat: bool = false;
+
   /** Appends a segment record; the caller has already appended its text. */
-  addSegment(rawStart: i32, rawEnd: i32, textStart: i32, textEnd: i32, escaped: bool): void {
+  addSegment(rawStart: i32, rawEnd: i32, textStart: i32, textEnd: i32, escaped: bool, concat: bool = false): void {
+    if (this.rawStart.length == 0) this.firstConcat = concat;
     this.rawStart.push(rawStart);
     this.rawEnd.push(rawEnd);
     this.textStart.push(textStart);

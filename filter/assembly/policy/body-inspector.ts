@@ -108,12 +108,10 @@ export class BodyInspector {
     edits.reset();
     edits.addRedactions(map, findings, 0, findings.count, cfg, policy, direction, redactor,
       jsonText && !this.malformed);
-    if (directFindings.count > 0) {
-      for (let k = 0; k < directFindings.count; k++) {
-        edits.addRawRedactions(ptr, unchecked(regionOf[k]), directFindings, k, k + 1, cfg, policy, direction, redactor, true);
-      }
-      edits.sortByStart();
+    for (let k = 0; k < directFindings.count; k++) {
+      edits.addRawRedactions(ptr, unchecked(regionOf[k]), directFindings, k, k + 1, cfg, policy, direction, redactor, true);
     }
+    edits.sortByStart();
     if (edits.count == 0) return BODY_OK;
     this.rewritten = true;
     return BODY_OK;

@@ -81,13 +81,7 @@ export class Edits {
             else this.tokens.pushBytes(sc.ptr, sc.length);
             first = false;
           }
-          // Keep edits sorted and disjoint even if two findings share raw bytes of one escape.
-          const n = this.start.length;
-          if (n > 0 && rs < unchecked(this.end[n - 1])) {
-            if (re > unchecked(this.end[n - 1])) unchecked(this.end[n - 1] = re);
-          } else {
-            this.push(rs, re, tokS, this.tokens.length);
-          }
+          this.push(rs, re, tokS, this.tokens.length);
         }
         seg++;
       }
@@ -119,8 +113,34 @@ export class Edits {
     }
   }
 
-  /** Orders edits by raw start (insertion sort; edit lists are short and mostly sorted). */
+  /**
+   * Orders edits by raw start and merges overlapping ones (two findings sharing the raw bytes of
+   * one escape sequence): the earlier edit's token stays and its range grows. Call after adding.
+   */
   sortByStart(): void {
+    this.sortOnly();
+    let w = 0;
+    const n = this.start.length;
+    for (let i = 0; i < n; i++) {
+      const s = unchecked(this.start[i]);
+      const e = unchecked(this.end[i]);
+      if (w > 0 && s < unchecked(this.end[w - 1])) {
+        if (e > unchecked(this.end[w - 1])) unchecked(this.end[w - 1] = e);
+        continue;
+      }
+      unchecked(this.start[w] = s);
+      unchecked(this.end[w] = e);
+      unchecked(this.tokStart[w] = this.tokStart[i]);
+      unchecked(this.tokEnd[w] = this.tokEnd[i]);
+      w++;
+    }
+    this.start.length = w;
+    this.end.length = w;
+    this.tokStart.length = w;
+    this.tokEnd.length = w;
+  }
+
+  private sortOnly(): void {
     const n = this.start.length;
     for (let i = 1; i < n; i++) {
       const s = unchecked(this.start[i]);
