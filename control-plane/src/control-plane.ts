@@ -309,6 +309,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         trustDomain: settings.trustDomain,
         ca: meshCa,
         fleet: xdsServer.fleet,
+        controller,
         validateCandidate: controller.validateCandidate,
         metricsRegistries: [registry],
         publicDocs: settings.api.publicDocs,

@@ -15,7 +15,7 @@ const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 const RDS = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
 
 interface Msg {
-  cmd: 'open' | 'exit';
+  cmd: 'open' | 'exit' | 'cpu';
   count: number;
   address: string;
   offset: number;
@@ -64,6 +64,11 @@ process.on('message', (m: Msg) => {
   if (m.cmd === 'exit') {
     for (const s of sessions) s.destroy();
     process.exit(0);
+  }
+  if (m.cmd === 'cpu') {
+    const u = process.cpuUsage();
+    process.send!({ cpuMs: (u.user + u.system) / 1000 });
+    return;
   }
   void (async () => {
     try {

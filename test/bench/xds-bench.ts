@@ -112,7 +112,22 @@ interface PushFigures {
   p99: number;
   max: number;
   cpuMs: number;
+  clientCpuMs: number;
   writeMs: number;
+}
+
+/** Total CPU time (ms) used so far by the client processes. */
+async function clientCpu(children: readonly ChildProcess[]): Promise<number> {
+  const each = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<number>((resolve) => {
+          c.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs));
+          c.send({ cmd: 'cpu' });
+        }),
+    ),
+  );
+  return each.reduce((a, b) => a + b, 0);
 }
 
 async function main(): Promise<void> {
@@ -188,6 +203,7 @@ async function main(): Promise<void> {
         server.fleet.on('ack', onAck);
       });
       await new Promise((r) => setTimeout(r, 300));
+      const clientCpu0 = await clientCpu(children);
       const profile = process.env.XDS_BENCH_PROFILE !== undefined && p === PUSHES - 1 && n === STEPS[STEPS.length - 1] ? new Session() : undefined;
       if (profile !== undefined) {
         profile.connect();
@@ -200,18 +216,19 @@ async function main(): Promise<void> {
       const writeMs = performance.now() - start;
       await done;
       const cpu = process.cpuUsage(cpu0);
+      const clientCpuMs = (await clientCpu(children)) - clientCpu0;
       if (profile !== undefined) {
         const { profile: prof } = await profile.post('Profiler.stop');
         writeFileSync(process.env.XDS_BENCH_PROFILE!, JSON.stringify(prof));
         profile.disconnect();
       }
       latencies.sort((a, b) => a - b);
-      pushes.push({ p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies[latencies.length - 1]!, cpuMs: (cpu.user + cpu.system) / 1000, writeMs });
+      pushes.push({ p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies[latencies.length - 1]!, cpuMs: (cpu.user + cpu.system) / 1000, clientCpuMs, writeMs });
     }
     results.push({ n, rssKb, heapKb, pushes, connectS });
     const med = [...pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(pushes.length / 2)]!;
     console.log(
-      `N=${n}: connect+initial ACKs ${connectS.toFixed(1)} s | RSS/stream ${rssKb.toFixed(1)} KB (heap ${heapKb.toFixed(1)} KB) | push→all ACKed (median of ${pushes.length}): p50 ${med.p50.toFixed(0)} ms, p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms | server CPU/push ${med.cpuMs.toFixed(0)} ms (sync write loop ${med.writeMs.toFixed(0)} ms)`,
+      `N=${n}: connect+initial ACKs ${connectS.toFixed(1)} s | RSS/stream ${rssKb.toFixed(1)} KB (heap ${heapKb.toFixed(1)} KB) | push→all ACKed (median of ${pushes.length}): p50 ${med.p50.toFixed(0)} ms, p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms | server CPU/push ${med.cpuMs.toFixed(0)} ms (sync write loop ${med.writeMs.toFixed(0)} ms), clients CPU/push ${med.clientCpuMs.toFixed(0)} ms`,
     );
     if (Date.now() - started > 150_000) {
       console.log('time budget reached; stopping early');
@@ -262,6 +279,7 @@ async function main(): Promise<void> {
       rss_kb_per_stream: Number(last.rssKb.toFixed(1)),
       heap_kb_per_stream: Number(last.heapKb.toFixed(1)),
       server_cpu_ms_per_push: Math.round(med.cpuMs),
+      clients_cpu_ms_per_push: Math.round(med.clientCpuMs),
       http2_floor_rss_kb_per_connection: floor.rss_kb_per_connection,
       grpc_js_floor_rss_kb_per_connection: grpcFloor.rss_kb_per_connection,
       naive_all_acked_ms: NAIVE.all_acked_s.map((s) => s * 1000),

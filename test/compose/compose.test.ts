@@ -15,6 +15,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { BootstrapSchema, type Bootstrap } from '../../control-plane/src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import { envoyRegistry, validateProtoRules } from '../../control-plane/src/translate/index.js';
+import { parseSettings } from '../../control-plane/src/config/index.js';
 import { CERT_FILES, CLIENT_IDENTITY } from '../../scripts/compose-certs.js';
 import { createEnvoyHost } from '../host/index.js';
 
@@ -91,6 +92,15 @@ describe('docker-compose.yml', () => {
     }
     expect(services['envoy']!.depends_on!['certs']!.condition).toBe('service_completed_successfully');
     expect(services['certs']!.depends_on!['setup']!.condition).toBe('service_completed_successfully');
+  });
+
+  it('configures the control plane with settings it accepts, listening on all interfaces inside its container', () => {
+    const settings = parseSettings({ env: services['control-plane']!.environment! });
+    expect(settings.api.host).toBe('0.0.0.0');
+    expect(settings.xds.host).toBe('0.0.0.0');
+    expect(settings.dataDir).toBe('/data');
+    expect(services['control-plane']!.volumes).toContain('meshward-data:/data');
+    expect(services['client']!.environment!['MESHWARD_DATA_DIR']).toBe('/data');
   });
 
   it('publishes, on loopback only, ports the services listen on', () => {

@@ -144,4 +144,49 @@ describe('randomized escapes and cuts: SSE streams', () => {
       s.complete();
     }
   });
+
+  it('60 streams with 3 interleaved choices cut at random points: each choice redacted on its own', async () => {
+    const envoy = await meshward({ detectors: { email: 'redact' } });
+    const r = rng(9090);
+    for (let i = 0; i < 60; i++) {
+      const texts = [makeText(r), makeText(r), makeText(r)];
+      const pieces = texts.map((t) => {
+        const cps = [...t.text];
+        const out: string[] = [];
+        for (let p = 0; p < cps.length; ) {
+          const n = 1 + Math.floor(r() * 8);
+          out.push(cps.slice(p, p + n).join(''));
+          p += n;
+        }
+        return out;
+      });
+      let events = '';
+      const next = [0, 0, 0];
+      while (next.some((n, c) => n < pieces[c]!.length)) {
+        const c = Math.floor(r() * 3);
+        if (next[c]! >= pieces[c]!.length) continue;
+        events += `data: {"choices":[{"index":${c},"delta":{"content":${jsonString(pieces[c]![next[c]!]!, r)}}}]}\n\n`;
+        next[c]!++;
+      }
+      events += SSE_DONE;
+      const bytes = Buffer.from(events);
+      const s = envoy.newStream();
+      const req = chatRequest('hi', { stream: true, n: 3 });
+      s.requestHeaders(requestHeaders('/v1/chat/completions', req), false);
+      s.requestBody(req, true);
+      s.responseHeaders(SSE_HEADERS, false);
+      for (let p = 0; p < bytes.length; ) {
+        const n = 1 + Math.floor(r() * 80);
+        s.responseBody(bytes.subarray(p, p + n), p + n >= bytes.length);
+        p += n;
+      }
+      const got = ['', '', ''];
+      for (const e of s.downstream.bodyText.split('\n\n').filter((x) => x.startsWith('data: {'))) {
+        const ev = JSON.parse(e.slice(6)) as { choices: { index: number; delta: { content: string } }[] };
+        got[ev.choices[0]!.index] += ev.choices[0]!.delta.content;
+      }
+      expect(got, events).toEqual(texts.map((t) => t.expected));
+      s.complete();
+    }
+  });
 });

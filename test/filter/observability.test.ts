@@ -126,6 +126,22 @@ describe('audit log', () => {
   });
 });
 
+describe('incomplete streams', () => {
+  it('a stream the client abandons is still reported in the access-log phase', async () => {
+    const envoy = await meshward(CONFIG);
+    const s = envoy.newStream();
+    const req = chatRequest('hi', { stream: true });
+    s.requestHeaders(requestHeaders('/v1/chat/completions', req), false);
+    s.requestBody(req, true);
+    s.responseHeaders(SSE_HEADERS, false);
+    s.responseBody(sseDelta(`mail ${SAMPLES.email} and more`), false);
+    s.resetByClient();
+    s.complete();
+    const line = auditLines(envoy).find((l) => l.direction === 'response')!;
+    expect(line).toMatchObject({ stream: true, errors: ['incomplete'], findings: [{ detector: 'email', count: 1, action: 'redact' }] });
+  });
+});
+
 describe('filter state', () => {
   it('meshward.summary carries the same summary for access logs', async () => {
     const envoy = await meshward(CONFIG);

@@ -94,4 +94,20 @@ describe('request bodies', () => {
     blocked.requestTrailers([['x-checksum', 'abc']]);
     expect(blocked.localReply?.status).toBe(403);
   });
+
+  it('reads and rewrites a large body (read in pieces) exactly', async () => {
+    const envoy = await meshward({ detectors: { email: 'redact' }, max_body_bytes: 900_000 });
+    const filler = 'lorem ipsum dolor sit amet '.repeat(12_000); // ~320 KB
+    const body = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: `first ${SAMPLES.email} ${filler} last ${SAMPLES.email}` },
+        { role: 'user', content: `x\n${'y'.repeat(70_000)} ${SAMPLES.email}` },
+      ],
+    });
+    const { result } = chat(envoy, body, undefined, { chunkSize: 16_384 });
+    const out = JSON.parse(result.upstream.bodyText) as { messages: { content: string }[] };
+    expect(out.messages[0]!.content).toBe(`first [EMAIL] ${filler} last [EMAIL]`);
+    expect(out.messages[1]!.content).toBe(`x\n${'y'.repeat(70_000)} [EMAIL]`);
+  });
 });

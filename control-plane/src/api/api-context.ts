@@ -1,7 +1,7 @@
 import type { FleetView } from '../xds/fleet-view.js';
 import type { CandidateValidator, Store } from '../store/store.js';
 import type { ApiMetrics } from './api-metrics.js';
-import type { CertificateAuthorityPort, DlpEnginePort } from './ports.js';
+import type { CertificateAuthorityPort, ControllerPort, DlpEnginePort } from './ports.js';
 import type { ProblemIssue } from './problem.js';
 
 /**
@@ -18,6 +18,8 @@ export interface ApiContext {
   readonly metrics: ApiMetrics;
   readonly ca: CertificateAuthorityPort | undefined;
   readonly fleet: FleetView | undefined;
+  /** The controller's serving state (undefined: the API runs without a controller). */
+  readonly controller: ControllerPort | undefined;
   readonly dlp: DlpEnginePort | undefined;
   /** The filter's JSON Schema check of a DLP config (undefined when the schema file is not available). */
   readonly dlpConfigCheck: ((config: unknown) => readonly ProblemIssue[]) | undefined;

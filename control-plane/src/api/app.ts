@@ -12,7 +12,7 @@ import { createFleetMetrics, type PublishReport } from './fleet-metrics.js';
 import { verifyApiToken } from './api-token.js';
 import { createModelValidator } from './model-bridge.js';
 import { createDlpConfigCheck, loadFilterConfigSchema } from './dlp-config-check.js';
-import type { CertificateAuthorityPort, DlpEnginePort } from './ports.js';
+import type { CertificateAuthorityPort, ControllerPort, DlpEnginePort } from './ports.js';
 import { defaultAccess, type Access } from './principal.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { createValidatorCompiler } from './validators.js';
@@ -43,6 +43,12 @@ export interface ApiOptions {
   readonly ca?: CertificateAuthorityPort;
   /** The xDS server's view of connected Envoys (fleet routes). Empty fleet without it. */
   readonly fleet?: FleetView;
+  /**
+   * The controller (GET /v1/controller, and the fleet's `inSync` against each group's current
+   * per-type versions). Without it /v1/controller answers 503 and `inSync` only checks that each
+   * stream ACKed what it was last sent.
+   */
+  readonly controller?: ControllerPort;
   /** The compiled filter (DLP config check + dry run). Without it the dry run answers 503 and configs are only schema-checked. */
   readonly dlp?: DlpEnginePort;
   /**
@@ -101,6 +107,7 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
     metrics,
     ca: options.ca,
     fleet: options.fleet,
+    controller: options.controller,
     dlp: options.dlp,
     dlpConfigCheck: dlpSchema === undefined ? undefined : createDlpConfigCheck(dlpSchema),
   };

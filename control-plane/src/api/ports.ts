@@ -1,4 +1,5 @@
 import type { MeshCa } from '../ca/mesh-ca.js';
+import type { Controller } from '../controller/controller.js';
 
 /**
  * The API's view of collaborators owned by other modules (the CA, the DLP filter engine): the
@@ -23,6 +24,13 @@ export type CertificateAuthorityPort = Pick<
   | 'revokeJoinToken'
   | 'listJoinTokens'
 >;
+
+/**
+ * What the API reads of the controller (control-plane/src/controller/controller.ts): its serving
+ * state — published revision, per-group snapshot versions (per type), failures — for
+ * `GET /v1/controller` and the fleet's `inSync`.
+ */
+export type ControllerPort = Pick<Controller, 'status'>;
 
 /** A finding of the filter, as the dry run reports it. */
 export interface DlpFinding {

@@ -8,7 +8,8 @@ import { lineDiff } from './line-diff.js';
 import { canonical, readDocuments, specOf, type ResourceDocument } from './resource-documents.js';
 import { resourcePath } from './resource-kinds.js';
 
-export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+/** `unchecked`: dry run only, see applyOne. */
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged' | 'unchecked';
 
 export interface ApplyResult {
   readonly resource: string;
@@ -28,7 +29,22 @@ function label(doc: ResourceDocument): string {
  * differs, nothing when equal. With `dryRun` the server checks the write (`?dryRun=true`) and the
  * diff is printed; nothing is written.
  */
-async function applyOne(client: ApiClient, doc: ResourceDocument, dryRun: boolean, io: CliIo): Promise<ApplyResult> {
+async function applyOne(client: ApiClient, doc: ResourceDocument, dryRun: boolean, io: CliIo, pendingCreates: number): Promise<ApplyResult> {
+  try {
+    return await applyOneChecked(client, doc, dryRun, io);
+  } catch (err) {
+    // A dry run writes nothing, so the server checks each document against the current state
+    // alone: one that references a resource this same apply would create is refused although the
+    // real apply would succeed. Report it and go on; a real apply checks everything in order.
+    if (dryRun && pendingCreates > 0 && err instanceof CliError && err.code === 'API' && /^4\d\d /.test(err.message)) {
+      io.stdout.write(`${label(doc)}: not checked by the server in a dry run (it may reference resources this apply would create):\n  ${err.message.split('\n').join('\n  ')}\n`);
+      return { resource: label(doc), outcome: 'unchecked' };
+    }
+    throw err;
+  }
+}
+
+async function applyOneChecked(client: ApiClient, doc: ResourceDocument, dryRun: boolean, io: CliIo): Promise<ApplyResult> {
   const path = resourcePath(doc.kind, doc.key);
   const resource = label(doc);
   const current = await client.request('GET', path, { accept: [404] });
@@ -112,9 +128,11 @@ Examples:
     const ordered = [...docs].sort((a, b) => a.kind.applyOrder - b.kind.applyOrder);
     const dryRun = booleanFlag(flags, 'dry-run');
     const client = createApiClient(resolveConnection(flags, io), io.fetch);
+    let pendingCreates = 0;
     for (const doc of ordered) {
-      const r = await applyOne(client, doc, dryRun, io);
-      const suffix = dryRun ? (r.outcome === 'unchanged' ? '' : ' (dry run)') : r.configVersion === undefined ? '' : ` (config version ${r.configVersion})`;
+      const r = await applyOne(client, doc, dryRun, io, pendingCreates);
+      if (dryRun && r.outcome === 'created') pendingCreates++;
+      const suffix = dryRun ? (r.outcome === 'unchanged' || r.outcome === 'unchecked' ? '' : ' (dry run)') : r.configVersion === undefined ? '' : ` (config version ${r.configVersion})`;
       io.stdout.write(`${r.resource} ${r.outcome}${suffix}\n`);
     }
     if (dryRun) io.stdout.write('dry run: nothing was written\n');

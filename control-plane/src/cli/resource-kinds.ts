@@ -127,9 +127,6 @@ export const RESOURCE_KINDS: readonly ResourceKindInfo[] = [
   },
 ];
 
-/** Kinds only `get` lists (read-only or not addressable by apply). */
-export const READ_ONLY_KINDS = ['tokens', 'certificates'] as const;
-
 export function versionColumn(r: Record<string, unknown>): string {
   return meta(r, 'resourceVersion');
 }

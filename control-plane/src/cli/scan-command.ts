@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { createDlpEngine, DlpConfigRefused, type DryRunHostFactory } from '../api/dlp-engine.js';
 import type { DlpDryRunResult } from '../api/ports.js';
 import { booleanFlag, stringFlag, type CliCommand } from './cli-command.js';
@@ -16,25 +16,49 @@ export const DEFAULT_WASM = fileURLToPath(new URL('../../../filter/build/meshwar
 const VERDICT_RANK: Readonly<Record<string, number>> = { allow: 0, alert: 1, redact: 2, block: 3 };
 
 /**
- * The filter config inside a policy file: a `DlpPolicy` document (its `config`), an object with a
- * `config` field, or the filter config itself.
+ * The filter config inside a policy file: the `DlpPolicy` document of a (possibly multi-document)
+ * YAML/JSON resource file — `name` picks one when there are several — an object with a `config`
+ * field, or the filter config itself.
  */
-export function policyConfigOf(text: string, file: string): Record<string, unknown> {
-  let doc: unknown;
+export function policyConfigOf(text: string, file: string, name?: string): Record<string, unknown> {
+  let docs: unknown[];
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    if (/\.json$/i.test(file)) {
+      const v: unknown = JSON.parse(text);
+      docs = Array.isArray(v) ? v : v !== null && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items) ? (v as { items: unknown[] }).items : [v];
+    } else {
+      const all = parseAllDocuments(text);
+      docs = (Array.isArray(all) ? all : [all]).map((d) => {
+        if (d.errors.length > 0) throw d.errors[0]!;
+        return d.toJS() as unknown;
+      }).filter((d) => d !== null && d !== undefined);
+    }
   } catch (err) {
     throw CliError.usage(`--policy ${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw CliError.usage(`--policy ${file}: must be an object (a DlpPolicy or a filter config)`);
-  const o = doc as Record<string, unknown>;
-  if (o['kind'] !== undefined && o['kind'] !== 'DlpPolicy') throw CliError.usage(`--policy ${file}: kind: expected DlpPolicy, got ${JSON.stringify(o['kind'])}`);
-  if ('config' in o) {
-    const c = o['config'];
+  const objects = docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d));
+  if (objects.length !== docs.length || objects.length === 0) throw CliError.usage(`--policy ${file}: must hold objects (a DlpPolicy or a filter config)`);
+  const policies = objects.filter((o) => o['kind'] === 'DlpPolicy');
+  let chosen: Record<string, unknown>;
+  if (policies.length > 0) {
+    const named = name === undefined ? policies : policies.filter((p) => p['name'] === name);
+    if (named.length === 0) throw CliError.usage(`--policy-name: no DlpPolicy "${name ?? ''}" in ${file} (it has ${policies.map((p) => String(p['name'])).join(', ')})`);
+    if (named.length > 1) throw CliError.usage(`--policy ${file} holds several DlpPolicies (${policies.map((p) => String(p['name'])).join(', ')}): pick one with --policy-name`);
+    chosen = named[0]!;
+  } else {
+    if (objects.length > 1 || objects[0]!['kind'] !== undefined) {
+      throw CliError.usage(`--policy ${file}: no DlpPolicy in it (kinds: ${objects.map((o) => String(o['kind'] ?? '(none)')).join(', ')})`);
+    }
+    if (name !== undefined) throw CliError.usage(`--policy-name: ${file} is a bare filter config, not DlpPolicy resources`);
+    chosen = objects[0]!;
+  }
+  if ('config' in chosen) {
+    const c = chosen['config'];
     if (c === null || typeof c !== 'object' || Array.isArray(c)) throw CliError.usage(`--policy ${file}: config: must be an object`);
     return c as Record<string, unknown>;
   }
-  return o;
+  if (chosen['kind'] === 'DlpPolicy') throw CliError.usage(`--policy ${file}: config: required in a DlpPolicy`);
+  return chosen;
 }
 
 /** content-type from the payload file's extension (.json → application/json, .sse → text/event-stream, else text/plain). */
@@ -101,6 +125,7 @@ export const scanCommand: CliCommand = {
   usesApi: false,
   options: {
     policy: { type: 'string', short: 'p' },
+    'policy-name': { type: 'string' },
     direction: { type: 'string' },
     path: { type: 'string' },
     'content-type': { type: 'string' },
@@ -118,10 +143,12 @@ detector, and what would reach the other side (redacted) or the local reply (blo
 talks to a control plane.
 
 The policy file is YAML or JSON: a DlpPolicy (as \`meshward get dlp-policies <name> -o yaml\`
-prints it; its \`config\` is used) or the filter config itself (docs/filter.md).
+prints it; its \`config\` is used), a resource file holding DlpPolicies among other resources
+(--policy-name picks one when there are several), or the filter config itself (docs/filter.md).
 
 Flags:
   -p, --policy <file>       policy file (required)
+  --policy-name <name>      which DlpPolicy of the file
   --direction <d>           request (default) or response
   --path <path>             :path of the request (default /v1/chat/completions; picks the payload shape)
   --content-type <type>     default from the file extension: .json application/json,
@@ -171,7 +198,7 @@ export async function runScanCommand(
   };
   const payloadFile = positionals[0]!;
   const payload = read(payloadFile, 'payload');
-  const config = policyConfigOf(read(policyFile, '--policy'), policyFile);
+  const config = policyConfigOf(read(policyFile, '--policy'), policyFile, stringFlag(f, 'policy-name'));
   const wasmFlag = stringFlag(f, 'wasm');
   const wasmPath = wasmFlag === undefined ? DEFAULT_WASM : resolve(io.cwd, wasmFlag);
   let wasm: Uint8Array;

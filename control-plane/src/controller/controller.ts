@@ -27,6 +27,7 @@ import { XdsError } from '../xds/errors.js';
 import { createPublisher, type PublishResult } from '../xds/publisher.js';
 import type { Snapshot } from '../xds/snapshot.js';
 import type { SnapshotCache } from '../xds/snapshot-cache.js';
+import { ALL_TYPE_URLS, SHORT_NAME, TypeUrl } from '../xds/type-urls.js';
 import type { CandidateValidator, Store } from '../store/store.js';
 import { toMeshModel } from '../store/to-mesh-model.js';
 import { formatValidationIssue } from '../model/validation-issue.js';
@@ -78,6 +79,12 @@ export interface GroupStatus {
   readonly group: string;
   /** Version of the snapshot being served (undefined: none yet). */
   readonly version: string | undefined;
+  /**
+   * version_info served per config type (short name: LDS, RDS, CDS, EDS, ECDS): the version at which
+   * that type's content last changed, so older than `version` for types a change left alone. This is
+   * what an in-sync Envoy has ACKed. SDS is absent: secrets are versioned per identity, not per group.
+   */
+  readonly types: Readonly<Record<string, string>>;
   /** Why the latest build of this group failed (its previous snapshot keeps serving). */
   readonly error: { readonly code: string; readonly message: string; readonly revision: number } | undefined;
 }
@@ -91,6 +98,10 @@ export interface ControllerStatus {
   readonly groups: readonly GroupStatus[];
   /** When the next time-window transition re-publishes, if any. */
   readonly nextWindowFlip: Date | undefined;
+  /** When the latest publish attempt ended (successful or refused); undefined before the first. */
+  readonly lastPublishAt: Date | undefined;
+  /** When the latest successful publish ended. */
+  readonly lastPublishedAt: Date | undefined;
 }
 
 export interface Controller {
@@ -114,6 +125,9 @@ export interface Controller {
   status(): ControllerStatus;
 }
 
+/** The group-level config types (secrets are per identity). */
+const CONFIG_TYPE_URLS = ALL_TYPE_URLS.filter((t) => t !== TypeUrl.Secret);
+
 const NOOP_LOG: ControllerLog = { info() {}, warn() {}, error() {}, debug() {} };
 
 export function createController(options: ControllerOptions): Controller {
@@ -131,6 +145,8 @@ export function createController(options: ControllerOptions): Controller {
   const failedAt = new Map<string, number>();
   let batchError: ControllerStatus['error'];
   let publishedRevision: number | undefined;
+  let lastPublishAt: Date | undefined;
+  let lastPublishedAt: Date | undefined;
   let windowTimer: ClockTimer | undefined;
   let nextFlip: Date | undefined;
   let unsubscribeStore: (() => void) | undefined;
@@ -221,12 +237,15 @@ export function createController(options: ControllerOptions): Controller {
     storeRevision: store.revision,
     publishedRevision,
     error: batchError,
-    groups: [...new Set([...cache.groups(), ...groupErrors.keys()])].sort().map((group) => ({
-      group,
-      version: cache.getSnapshot(group)?.version,
-      error: groupErrors.get(group),
-    })),
+    groups: [...new Set([...cache.groups(), ...groupErrors.keys()])].sort().map((group) => {
+      const snapshot = cache.getSnapshot(group);
+      const types: Record<string, string> = {};
+      if (snapshot !== undefined) for (const t of CONFIG_TYPE_URLS) types[SHORT_NAME[t]] = snapshot.type(t).version;
+      return { group, version: snapshot?.version, types, error: groupErrors.get(group) };
+    }),
     nextWindowFlip: nextFlip,
+    lastPublishAt,
+    lastPublishedAt,
   });
 
   const publisher = createPublisher<number>({
@@ -236,12 +255,14 @@ export function createController(options: ControllerOptions): Controller {
     maxDelayMs: options.maxDelayMs ?? 1000,
     onPublish(result) {
       const revision = built?.revision ?? store.revision;
+      lastPublishAt = new Date(clock.now());
       if (result.error !== undefined) {
         batchError = { code: ControllerError.is(result.error.cause) ? result.error.cause.code : result.error.code, message: result.error.message, revision };
         log.error({ revision, code: batchError.code, refusedGroup: result.refusedGroup }, `publish refused; the previous snapshots keep serving: ${result.error.message}`);
       } else {
         batchError = undefined;
         publishedRevision = revision;
+        lastPublishedAt = lastPublishAt;
         typeVersions.record(result.published.map(({ group }) => [group, typeVersionsOf(cache.getSnapshot(group)!)] as const));
         if (result.published.length > 0) log.debug({ revision, published: result.published }, 'snapshots published');
       }

@@ -7,7 +7,8 @@
  * - One client stream per Envoy (per worker, as Envoy opens them). The first message carries the
  *   identifier (node, log name); later ones only batches of `http_logs` (or `tcp_logs`). A batch of
  *   another log name than `logName` (when set) is counted and ignored.
- * - Each message is decoded once, mapped to AccessRecords (decode-entry.ts) and handed to the
+ * - Each message is decoded once, straight from the wire to AccessRecords (fast-decode.ts, which
+ *   reads what decode-entry.ts reads from the generated types), and handed to the
  *   bounded {@link IngestQueue}; when the queue is under pressure every stream is paused (HTTP/2
  *   flow control pushes back on the Envoys, whose own buffers then drop and count — Envoy's
  *   `buffer_size_bytes`), and what still arrives while it is full is dropped and counted.
@@ -19,16 +20,13 @@
  * - Metrics (prom-client, on the given registry): entries received/dropped, streams, malformed
  *   messages, unparseable summaries, queue depth, paused state.
  */
-import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
+import { toBinary, create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
-import {
-  StreamAccessLogsMessageSchema,
-  StreamAccessLogsResponseSchema,
-  type StreamAccessLogsMessage,
-} from '../gen/envoy/service/accesslog/v3/als_pb.js';
+import { StreamAccessLogsResponseSchema } from '../gen/envoy/service/accesslog/v3/als_pb.js';
 import type { AccessRecord } from './access-record.js';
-import { recordFromHttpEntry, recordFromTcpEntry, type DecodeCounters } from './decode-entry.js';
+import type { DecodeCounters } from './decode-entry.js';
+import { decodeAccessLogsMessage, type StreamIdentity } from './fast-decode.js';
 import { createIngestQueue, type IngestQueue, type IngestQueueStats } from './ingest-queue.js';
 
 export const ALS_SERVICE = 'envoy.service.accesslog.v3.AccessLogService';
@@ -149,8 +147,6 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
   const handler = (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
     calls.add(call);
     if (queuePaused) call.pause();
-    let nodeId = '';
-    let logName = '';
     let done = false;
     const finish = (err: grpc.ServiceError | null): void => {
       if (done) return;
@@ -159,44 +155,25 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
       if (err === null) callback(null, EMPTY_RESPONSE);
       else callback(err);
     };
+    const stream: StreamIdentity = { nodeId: '', logName: '' };
     call.on('data', (bytes: Buffer) => {
       if (done) return;
-      let msg: StreamAccessLogsMessage;
+      let records: AccessRecord[];
       try {
-        msg = fromBinary(StreamAccessLogsMessageSchema, bytes);
+        records = decodeAccessLogsMessage(bytes, stream, counters);
       } catch (err) {
         counters.malformed++;
         malformed.inc();
-        options.onError?.(err, { what: `malformed StreamAccessLogsMessage from node "${nodeId}"` });
-        finish(Object.assign(new Error(`StreamAccessLogsMessage does not decode: ${(err as Error).message}`), {
-          code: grpc.status.INVALID_ARGUMENT,
-          details: `StreamAccessLogsMessage does not decode: ${(err as Error).message}`,
-          metadata: new grpc.Metadata(),
-        }) as grpc.ServiceError);
+        const details = `StreamAccessLogsMessage does not decode: ${(err as Error).message}`;
+        options.onError?.(err, { what: `malformed StreamAccessLogsMessage from node "${stream.nodeId}"` });
+        finish(Object.assign(new Error(details), { code: grpc.status.INVALID_ARGUMENT, details, metadata: new grpc.Metadata() }) as grpc.ServiceError);
         return;
       }
       counters.messages++;
-      if (msg.identifier !== undefined) {
-        nodeId = msg.identifier.node?.id ?? nodeId;
-        logName = msg.identifier.logName;
-      }
-      if (options.logName !== undefined && logName !== options.logName) {
+      if (options.logName !== undefined && stream.logName !== options.logName) {
         counters.otherLogNames++;
         return;
       }
-      const entries = msg.logEntries;
-      let records: AccessRecord[];
-      if (entries.case === 'httpLogs') {
-        const list = entries.value.logEntry;
-        records = new Array(list.length);
-        for (let i = 0; i < list.length; i++) records[i] = recordFromHttpEntry(list[i]!, nodeId, counters);
-      } else if (entries.case === 'tcpLogs') {
-        records = [];
-        for (const e of entries.value.logEntry) {
-          const r = recordFromTcpEntry(e, nodeId);
-          if (r !== undefined) records.push(r);
-        }
-      } else return;
       if (records.length === 0) return;
       const lost = queue.push(records);
       received.inc(records.length - lost);

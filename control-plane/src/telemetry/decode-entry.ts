@@ -148,7 +148,7 @@ export function recordFromHttpEntry(entry: HTTPAccessLogEntry, nodeId: string, c
     kind: 'http',
     identity: identityOf(common),
     route: common?.routeName ?? '',
-    method: req === undefined ? '' : (RequestMethod[req.requestMethod] ?? ''),
+    method: req === undefined || req.requestMethod === RequestMethod.METHOD_UNSPECIFIED ? '' : (RequestMethod[req.requestMethod] ?? ''),
     path: req?.path ?? '',
     model: mv?.[0] ?? headers[MODEL_HEADER] ?? '',
     version: mv?.[1] ?? headers[VERSION_HEADER] ?? '',

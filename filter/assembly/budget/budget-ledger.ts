@@ -16,6 +16,13 @@ import { getSharedData, setSharedData } from "../host/shared-data";
 
 export const LEDGER_BYTES: i32 = 40;
 const CAS_ATTEMPTS: i32 = 32;
+/**
+ * The CAS used to CREATE a key. Envoy creates a missing key whatever the CAS, but a CAS of 0 would
+ * also overwrite a key another worker created since our read (0 = unconditional), losing its
+ * charge. Envoy's CAS values count up from 1 process-wide, so a key created by someone else almost
+ * surely has a different CAS and the write fails with CasMismatch: we re-read and retry.
+ */
+export const CREATE_CAS: u32 = 0xffffffff;
 
 /** Result codes of {@link BudgetLedger.charge}. */
 export const CHARGE_OK: i32 = 0;
@@ -97,7 +104,7 @@ export class BudgetLedger {
       st.spent += amount;
       if (st.spent < 0) st.spent = 0;
       st.store(this.buf);
-      const r = setSharedData(key, this.buf, cur == null ? 0 : cur.cas);
+      const r = setSharedData(key, this.buf, cur == null ? CREATE_CAS : cur.cas);
       if (r == WasmResult.Ok) return CHARGE_OK;
       if (r != WasmResult.CasMismatch) return CHARGE_UNAVAILABLE;
     }
@@ -113,7 +120,7 @@ export class BudgetLedger {
       if (granted > st.granted) st.granted = granted;
       st.pendingUntil = 0;
       st.store(this.buf);
-      const r = setSharedData(key, this.buf, cur == null ? 0 : cur.cas);
+      const r = setSharedData(key, this.buf, cur == null ? CREATE_CAS : cur.cas);
       if (r == WasmResult.Ok) return true;
       if (r != WasmResult.CasMismatch) return false;
     }
@@ -133,7 +140,7 @@ export class BudgetLedger {
       st.pendingUntil = untilNs;
       st.reported = st.spent;
       st.store(this.buf);
-      const r = setSharedData(key, this.buf, cur == null ? 0 : cur.cas);
+      const r = setSharedData(key, this.buf, cur == null ? CREATE_CAS : cur.cas);
       if (r == WasmResult.Ok) return true;
       if (r != WasmResult.CasMismatch) return false;
     }

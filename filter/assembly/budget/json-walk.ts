@@ -204,6 +204,7 @@ export class JsonWalker {
       }
       return this.fail();
     }
+    return false; // unreachable
   }
 
   private fail(): bool {

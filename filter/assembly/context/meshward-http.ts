@@ -24,7 +24,8 @@ import {
   CONTENT_DETECTOR_COUNT, DETECTOR_COUNT, ID_OVERSIZED_REQUEST, ID_OVERSIZED_RESPONSE, ID_REQUEST_RATE,
 } from "../config/detector-ids";
 import { PluginConfig } from "../config/plugin-config";
-import { getBufferSize, getRequestBodyView, getResponseBodyView, replaceBuffer, replaceResponseBody, setBuffer, BufferType } from "../host/body";
+import { getBuffer, getBufferSize, getBufferView, getResponseBodyView, replaceBuffer, replaceResponseBody, setBuffer, BufferType } from "../host/body";
+import { ByteBuffer } from "../inspect/byte-buffer";
 import { getRequestHeader, getResponseHeader, removeRequestHeader, removeHeader, MapType } from "../host/headers";
 import { logEnabled, logInfo, logWarn } from "../host/log";
 import { getPropertyString, setProperty } from "../host/properties";
@@ -204,7 +205,7 @@ export class MeshwardHttpContext extends HttpContext {
     st.buffering = false;
     if (this.checkOversized(Direction.Request, size)) return;
     this.owner.bodies.prepare(size);
-    const view = size > 0 ? getRequestBodyView(0, <u32>size) : new Uint8Array(0);
+    const view = readBody(BufferType.HttpRequestBody, size, this.owner.rawBody);
     if (view == null) {
       this.hostFailure(Direction.Request, "body_unavailable");
       return;
@@ -369,6 +370,7 @@ export class MeshwardHttpContext extends HttpContext {
     } else if (st.stream != null) {
       // Held stream bytes cannot be emitted after the last data frame; report what was seen.
       st.errors.push("stream_ended_with_trailers");
+      this.owner.metrics.error(Direction.Response, "stream_ended_with_trailers");
       this.finishStream();
     } else {
       this.finish(Direction.Response);
@@ -381,7 +383,7 @@ export class MeshwardHttpContext extends HttpContext {
     st.buffering = false;
     if (this.checkOversized(Direction.Response, size)) return;
     this.owner.bodies.prepare(size);
-    const view = size > 0 ? getResponseBodyView(0, <u32>size) : new Uint8Array(0);
+    const view = readBody(BufferType.HttpResponseBody, size, this.owner.rawBody);
     if (view == null) {
       this.hostFailure(Direction.Response, "body_unavailable");
       return;
@@ -426,6 +428,23 @@ export class MeshwardHttpContext extends HttpContext {
     }
     this.owner.metrics.inspectedBytes(Direction.Response, inspector.received);
     this.finish(Direction.Response);
+  }
+
+  /**
+   * Access-log phase: a direction that never reached its end (client gone, upstream reset) is
+   * still reported, with what was seen so far and the error `incomplete`.
+   */
+  override onLog(): void {
+    if (!this.req.finished && (this.req.buffering || this.req.bytes > 0)) {
+      this.req.errors.push("incomplete");
+      this.finish(Direction.Request);
+    }
+    const st = this.resp;
+    if (!st.finished && (st.buffering || st.stream != null || st.bytes > 0)) {
+      st.errors.push("incomplete");
+      if (st.stream != null) this.finishStream();
+      else this.finish(Direction.Response);
+    }
   }
 
   // ---- shared helpers ----------------------------------------------------------------------------
@@ -574,6 +593,36 @@ export class MeshwardHttpContext extends HttpContext {
     }
     return -1;
   }
+}
+
+/** Bodies above this size are read in pieces of this size (see readBody). */
+const BODY_READ_PIECE: i32 = 64 * 1024;
+
+/**
+ * Reads a whole buffered body. A small body is the host's own copy (zero copy). A large one is
+ * read in 64 KiB pieces into `into`, a buffer the root context keeps and reuses: one large
+ * allocation per VM instead of one per message, which the allocator (it searches free blocks one
+ * size class up and grows memory by doubling) could not reuse for the next large body. Peak
+ * memory for a large body is then `into` + the decoded text + a few pieces.
+ * Null when the host refused.
+ */
+function readBody(type: BufferType, size: i32, into: ByteBuffer): Uint8Array | null {
+  if (size <= 0) return new Uint8Array(0);
+  if (size <= BODY_READ_PIECE) return getBufferView(type, 0, <u32>size);
+  into.reset();
+  if (into.data.length < size) into.ensure(size);
+  let pieces = 0;
+  for (let off = 0; off < size; off += BODY_READ_PIECE) {
+    const n = min(BODY_READ_PIECE, size - off);
+    const piece = getBuffer(type, <u32>off, <u32>n);
+    if (piece == null || piece.byteLength != n) return null;
+    memory.copy(into.ptr + <usize>off, changetype<usize>(piece), <usize>n);
+    // Return the copied pieces to the allocator as we go (a full collection of a small heap
+    // costs microseconds), so they never add up to a second copy of the body.
+    if (++pieces % 4 == 0) __collect();
+  }
+  into.length = size;
+  return Uint8Array.wrap(into.data.buffer, 0, size);
 }
 
 /** Above this many edits the body is assembled in one buffer instead of written piecewise. */

@@ -39,6 +39,8 @@ export class MeshwardRoot extends RootContext {
   /** Shared by this VM's HTTP contexts (callbacks of one VM never interleave). */
   readonly bodies: BodyInspector = new BodyInspector();
   readonly logBuffer: ByteBuffer = new ByteBuffer(512);
+  /** Reused copy of large buffered bodies (see readBody in meshward-http.ts). */
+  readonly rawBody: ByteBuffer = new ByteBuffer(1024);
   private versions: i32 = 0;
 
   override onVmStart(vmConfigurationSize: u32): bool {

@@ -22,8 +22,14 @@ import { Scanner } from "./scanner";
 
 /** Longest numeric token (phone / card / SSN / IPv4) including separators. */
 export const NUMERIC_MAX_LEN: i32 = 40;
-/** Longest unterminated PEM block held back (bytes); a longer one is released in pieces. */
-export const PEM_MAX_HOLD: i32 = 64 * 1024;
+/**
+ * Longest unterminated PEM block held back (bytes): an 8192-bit RSA key is about 6.4 KiB. The
+ * bound caps the re-scan work per streamed piece. An open block that grows past it has been
+ * reported (BEGIN to the end of the scanned text) and is then released; bytes after that point
+ * are no longer private_key findings (an integrator that wants to keep redacting keeps its own
+ * "inside a key" state).
+ */
+export const PEM_MAX_HOLD: i32 = 16 * 1024;
 /** Longest invisible-character run held back (bytes). */
 export const UNICODE_RUN_MAX_HOLD: i32 = 256;
 /**
@@ -99,7 +105,7 @@ function tailRun(p: usize, len: i32, mask: u16, extra: u32, extra2: u32, maxBack
  *   token's literal prefix (AKIA.., ghp_.., xox.., AIza.., sk_live_.., sk-.., eyJ..) within the
  *   token's maximum length;
  * - aws secret keys: the trailing base64 run (<= 40) after a context keyword;
- * - private_key: an unterminated "-----BEGIN ... PRIVATE KEY-----" within the last 64 KiB, or a
+ * - private_key: an unterminated "-----BEGIN ... PRIVATE KEY-----" within the last 16 KiB, or a
  *   viable prefix of such a header line;
  * - prompt_injection: a trailing run of invisible characters (<= 256 bytes), or a phrase that
  *   is still matching when the text ends;

@@ -56,7 +56,7 @@
  * Streaming
  *   scanner.holdBack(ptr: usize, len: i32, mask: u32 = 0xffffffff): i32
  *     The smallest offset from which a still-incomplete match could start (bytes [h, len) must be
- *     carried into the next scan); len when nothing is open. len - h <= MAX_HOLD_BACK (64 KiB, only
+ *     carried into the next scan); len when nothing is open. len - h <= MAX_HOLD_BACK (16 KiB, only
  *     reached by an unterminated PEM block; every other detector holds <= its max length, e.g.
  *     40 bytes for numbers, 318 for email, 8 KiB for JWT). See hold-back.ts for the rules.
  *   LOOKBEHIND_BYTES = 128: context a carry keeps before h (boundaries, context keywords).
@@ -64,11 +64,26 @@
  *     push(ptr: usize, len: i32, endOfStream: bool, out: FindingList): i32
  *       appends the findings that became final to `out` (not reset) with STREAM offsets and
  *       returns the stream offset up to which text is final; finalOffset, heldBytes, reset().
+ *   Writing your own carry (what StreamCarry does): held = unreleased bytes preceded by up to
+ *   LOOKBEHIND_BYTES already-reported bytes (ctx); buf = held + piece;
+ *   h = max(holdBack(buf), ctx); scan(buf, out, reportFrom = ctx); if a finding crosses h, move
+ *   h back to its start (while buf.len - start <= MAX_HOLD_BACK); findings with start < h are
+ *   final (end clipped to h); keep buf[max(0, h - LOOKBEHIND_BYTES)..] with ctx = h - that
+ *   offset. At end of stream scan everything (reportFrom = ctx) and report all. Tested: a
+ *   value split at any byte is found exactly once, and any split of a corpus gives the findings
+ *   of the whole-text scan.
  *
  * Helpers: luhnValid(p, start, end) (luhn.ts), ibanMod97(p, n) (mod97.ts),
  * base64urlDecode (base64url.ts), KeywordMatcher (keyword-matcher.ts, usable stand-alone).
  *
- * Precision rules per detector are documented on each matcher (one detector per file).
+ * Precision rules per detector are documented on each matcher (one detector per file). In short:
+ * a value embedded in a longer alphanumeric token is never a finding; numbers must be
+ * checksum-valid (Luhn, mod-97) and in a valid range (card issuers, SSN area/group/serial, IP
+ * octets); grouped numbers need one consistent separator and must not continue into another
+ * group; versions (1.2.3.4.5, Chrome/120.0.0.0), dates, times, UUIDs, SHAs and bare digit runs
+ * are not phones/IPs; tokens need their vendor prefix, exact length/alphabet and boundaries;
+ * JWT headers must decode to JSON naming "alg"; unformatted 9-digit SSNs need a nearby
+ * "ssn"/"social security" keyword; AWS secret keys need an "aws_secret_access_key"-style keyword.
  * Thread/VM model: module-level scratch state; a scan never yields, so one VM thread is safe.
  */
 export * from "./detector-ids";

@@ -187,33 +187,78 @@ const MAX_WS_RUN: i32 = 64;
       const len = unchecked(this.termLen[t]);
       if (len == 2) this.has2 = true;
       this.addFilterKeys(t);
-      // bucket by the first byte: terms sharing it share nibble rows, keeping buckets selective
-      const sh: i32 = <i32>(hash(k) >> 29);
-      const bit: u8 = <u8>(<i32>1 << sh);
+    }
+    this.assignBuckets();
+  }
+
+  /**
+   * Greedy Teddy bucket assignment: each term goes to the bucket where it adds the least to the
+   * estimated false-positive rate, the product over the four positions of
+   * |low nibbles| x |high nibbles| / 256 (terms sharing a prefix thus share a bucket for free).
+   */
+  private assignBuckets(): void {
+    const n = this.termLen.length;
+    const bLo = new StaticArray<u16>(32);
+    const bHi = new StaticArray<u16>(32);
+    const tLo = new StaticArray<u16>(4);
+    const tHi = new StaticArray<u16>(4);
+    const tb = changetype<usize>(this.tables);
+    for (let t = 0; t < n; t++) {
+      const len = unchecked(this.termLen[t]);
       const flags = unchecked(this.termFlags[t]);
       const off = unchecked(this.termOff[t]);
       let afterSpace = false;
       for (let pos = 0; pos < 4; pos++) {
-        const lo = tb + <usize>(pos * 32);
-        const hi = lo + 16;
         // past a whitespace byte the input may hold a longer run: the position is a wildcard
         if (pos >= len || afterSpace) {
-          for (let j = 0; j < 16; j++) {
-            store<u8>(lo + <usize>j, load<u8>(lo + <usize>j) | bit);
-            store<u8>(hi + <usize>j, load<u8>(hi + <usize>j) | bit);
-          }
+          unchecked((tLo[pos] = 0xffff));
+          unchecked((tHi[pos] = 0xffff));
           continue;
         }
         const c = <u32>unchecked(this.pool[off + pos]);
         if (isSpace(c)) afterSpace = true;
-        setByte(lo, hi, c, bit);
-        if ((flags & KW_CASE_INSENSITIVE) && c - 0x61 < 26) setByte(lo, hi, c - 0x20, bit);
+        let lo: u32 = 1 << (c & 15);
+        let hi: u32 = 1 << (c >> 4);
+        if ((flags & KW_CASE_INSENSITIVE) && c - 0x61 < 26) hi |= 1 << ((c - 0x20) >> 4);
         if ((flags & KW_WHITESPACE_TOLERANT) && c == 0x20) {
-          setByte(lo, hi, 0x09, bit);
-          setByte(lo, hi, 0x0a, bit);
-          setByte(lo, hi, 0x0b, bit);
-          setByte(lo, hi, 0x0c, bit);
-          setByte(lo, hi, 0x0d, bit);
+          lo |= (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13);
+          hi |= 1;
+        }
+        unchecked((tLo[pos] = <u16>lo));
+        unchecked((tHi[pos] = <u16>hi));
+      }
+      let best = 0;
+      let bestDelta = Infinity;
+      for (let b = 0; b < 8; b++) {
+        let before = 1.0;
+        let after = 1.0;
+        for (let pos = 0; pos < 4; pos++) {
+          const l = <u32>unchecked(bLo[b * 4 + pos]);
+          const h = <u32>unchecked(bHi[b * 4 + pos]);
+          before *= <f64>(popcnt(l) * popcnt(h)) / 256.0;
+          after *= <f64>(popcnt(l | <u32>unchecked(tLo[pos])) * popcnt(h | <u32>unchecked(tHi[pos]))) / 256.0;
+        }
+        const delta = after - before;
+        if (delta < bestDelta) {
+          bestDelta = delta;
+          best = b;
+        }
+      }
+      for (let pos = 0; pos < 4; pos++) {
+        unchecked((bLo[best * 4 + pos] |= tLo[pos]));
+        unchecked((bHi[best * 4 + pos] |= tHi[pos]));
+      }
+    }
+    for (let b = 0; b < 8; b++) {
+      const bit = <u8>(<i32>1 << b);
+      for (let pos = 0; pos < 4; pos++) {
+        const lo = tb + <usize>(pos * 32);
+        const hi = lo + 16;
+        const l = <u32>unchecked(bLo[b * 4 + pos]);
+        const h = <u32>unchecked(bHi[b * 4 + pos]);
+        for (let j = 0; j < 16; j++) {
+          if (l & (1 << j)) store<u8>(lo + <usize>j, load<u8>(lo + <usize>j) | bit);
+          if (h & (1 << j)) store<u8>(hi + <usize>j, load<u8>(hi + <usize>j) | bit);
         }
       }
     }

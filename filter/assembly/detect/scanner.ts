@@ -255,7 +255,9 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): 
       bits &= bits - 1;
       const q = i + j;
       if (q < skipUntil) continue;
-      dispatch(sc, en, p, len, q, out);
+      const c = <u32>load<u8>(p + <usize>q);
+      if (c - 0x30 < 10) numericAt(sc, en, p, len, q, c, out);
+      else dispatch(sc, en, p, len, q, out);
     }
     i += 16;
   }
@@ -268,7 +270,10 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): 
       t = !isDigit(b) && b - 0x61 >= 26 && b != 0x5f;
     }
     else t = c == 0x40 || c == 0x3a || c == 0x5f || c == 0x2d || c == 0x41 || c == 0x4a || c == 0x78 || c == 0x2f || c == 0xe2 || c == 0xef || c == 0xf3;
-    if (t) dispatch(sc, en, p, len, i, out);
+    if (t) {
+      if (isDigit(c)) numericAt(sc, en, p, len, i, c, out);
+      else dispatch(sc, en, p, len, i, out);
+    }
   }
 }
 
@@ -277,45 +282,58 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): 
   return (en & (1 << d)) != 0;
 }
 
+function acceptNumeric(out: FindingList, d: i32, s: i32, e: i32, aux: i32): void {
+  out.push(d, s, e, aux);
+  if (e > skipUntil) skipUntil = e;
+}
+
 // @ts-ignore: decorator
 @inline function accept(out: FindingList, d: i32, s: i32, e: i32, aux: i32): void {
   out.push(d, s, e, aux);
   if (e > skipUntil) skipUntil = e;
 }
 
-function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: FindingList): void {
-  const c = <u32>load<u8>(p + <usize>q);
-  if (isDigit(c)) {
+/** Digit-run start at `q`: a cheap shape test picks the numeric matchers that can apply (inlined into the scan loop). */
+// @ts-ignore: decorator
+@inline function numericAt(sc: Scanner, en: u32, p: usize, len: i32, q: i32, c: u32, out: FindingList): void {
+  {
     // digit-run shape decides which numeric matchers can apply at all
     let r = q + 1;
     while (r < len && r - q < 20 && isDigit(load<u8>(p + <usize>r))) r++;
     const run = r - q;
-    const next = r < len ? <u32>load<u8>(p + <usize>r) : 0;
-    const prevc = q > 0 ? <u32>load<u8>(p + <usize>(q - 1)) : 0;
+    const next: u32 = r < len ? <u32>load<u8>(p + <usize>r) : 0;
+    const prevc: u32 = q > 0 ? <u32>load<u8>(p + <usize>(q - 1)) : 0;
     const sepNext = next == 0x20 || next == 0x2d || next == 0x2e || next == 0x2f || next == 0x29;
     let e: i32;
     if (on(en, DETECTOR_IBAN) && run >= 2 && q >= 2 && isUpper(prevc) && isUpper(load<u8>(p + <usize>(q - 2)))) {
       e = matchIban(p, len, q - 2);
-      if (e > 0) return accept(out, DETECTOR_IBAN, q - 2, e, 0);
+      if (e > 0) return acceptNumeric(out, DETECTOR_IBAN, q - 2, e, 0);
     }
     if (on(en, DETECTOR_IP_ADDRESS) && run <= 3 && next == 0x2e) {
       e = matchIpv4(p, len, q);
-      if (e > 0) return accept(out, DETECTOR_IP_ADDRESS, q, e, IP_AUX_V4);
+      if (e > 0) return acceptNumeric(out, DETECTOR_IP_ADDRESS, q, e, IP_AUX_V4);
     }
     if (on(en, DETECTOR_CREDIT_CARD) && ((run >= 13 && run <= 19) || (run == 4 && (next == 0x20 || next == 0x2d)))) {
       e = matchCreditCard(p, len, q);
-      if (e > 0) return accept(out, DETECTOR_CREDIT_CARD, q, e, 0);
+      if (e > 0) return acceptNumeric(out, DETECTOR_CREDIT_CARD, q, e, 0);
     }
     if (on(en, DETECTOR_US_SSN) && ((run == 3 && (next == 0x20 || next == 0x2d)) || (run == 9 && sc.ssnUnformatted))) {
       e = matchUsSsn(p, len, q, sc.ssnUnformatted);
-      if (e > 0) return accept(out, DETECTOR_US_SSN, q, e, ssnUnformatted);
+      if (e > 0) return acceptNumeric(out, DETECTOR_US_SSN, q, e, ssnUnformatted);
     }
-    if (on(en, DETECTOR_PHONE) && (prevc == 0x2b || prevc == 0x28 || (sepNext && run <= 6))) {
+    // phone: '+' or '(' before, or a first group that NANP (3 digits, or the "1" prefix) or a
+    // European national number (0 plus 1-5 digits) can start with
+    if (on(en, DETECTOR_PHONE) && (prevc == 0x2b || prevc == 0x28 ||
+        (sepNext && (run == 3 || (run == 1 && c == 0x31) || (c == 0x30 && run >= 2 && run <= 6))))) {
       e = matchPhone(p, len, q);
-      if (e > 0) return accept(out, DETECTOR_PHONE, phoneStart, e, 0);
+      if (e > 0) return acceptNumeric(out, DETECTOR_PHONE, phoneStart, e, 0);
     }
     return;
   }
+}
+
+function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: FindingList): void {
+  const c = <u32>load<u8>(p + <usize>q);
   switch (c) {
     case 0x40: { // '@'
       if (on(en, DETECTOR_EMAIL)) {

@@ -35,13 +35,17 @@ export class SseReader {
     this.firstMalformedAt = -1;
   }
 
+  /** Channels kept apart; higher channel numbers share the last one. */
+  maxChannels: i32 = 8;
+
   /** Each event is read here first, then appended to its channel's map. */
   private scratch: TextMap = new TextMap();
 
   /**
    * Parses the complete events in `buf[from, buf.length)` into `maps`, one per stream channel
-   * (`choices[].index` / Anthropic block `index`; channels past the last map share it), so deltas
-   * of different choices never join. Every map's `rawBase` must be `buf.ptr`.
+   * (`choices[].index` / Anthropic block `index`; channels from `maxChannels - 1` on share one),
+   * so deltas of different choices never join. `maps` must hold at least channel 0; missing
+   * channels are created. Every map's `rawBase` must be `buf.ptr`.
    * Returns the offset just past the last complete event (== from when none is complete).
    * With `final` (end of stream) a trailing event without its blank line is parsed too.
    */
@@ -125,7 +129,13 @@ export class SseReader {
     const r = this.json.read(scratch, dataStart, dataEnd, shape);
     if (r.ok) {
       let slot = this.json.channel;
-      if (slot >= maps.length) slot = maps.length - 1;
+      if (slot >= this.maxChannels) slot = this.maxChannels - 1;
+      // Channels get their map on first use (most streams only ever have channel 0).
+      while (maps.length <= slot) {
+        const m = new TextMap();
+        m.rawBase = base;
+        maps.push(m);
+      }
       unchecked(maps[slot]).appendFrom(scratch);
       return;
     }

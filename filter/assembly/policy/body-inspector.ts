@@ -130,8 +130,8 @@ export class BodyInspector {
   /**
    * Gets ready for a body of `len` bytes before the body itself is read: the decoded text is never
    * longer than the raw body, so its buffer is sized once, exactly (no doubling copies). For large
-   * bodies a full collection first returns the previous large bodies' memory to the allocator, so
-   * linear memory does not grow again (the allocator grows memory by doubling it).
+   * bodies a full collection first returns the previous large bodies' memory to the allocator
+   * (which grows linear memory by doubling it) before new large blocks are needed.
    */
   prepare(len: i32): void {
     if (len >= LARGE_BODY_BYTES) __collect();

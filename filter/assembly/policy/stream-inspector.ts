@@ -72,10 +72,8 @@ export class StreamInspector {
   ) {
     this.verdict.reset(cfg.detectorCount);
     this.verdict.mode = policy.mode;
-    for (let c = 0; c < STREAM_CHANNELS; c++) {
-      this.maps.push(new TextMap());
-      this.found.push(new Findings());
-    }
+    this.sse.maxChannels = STREAM_CHANNELS;
+    this.maps.push(new TextMap());
   }
 
   /**
@@ -91,9 +89,11 @@ export class StreamInspector {
     this.pending.pushBytes(ptr, len);
     const maps = this.maps;
     const rawBase = this.pending.ptr;
-    for (let c = 0; c < STREAM_CHANNELS; c++) unchecked(maps[c]).rawBase = rawBase;
+    for (let c = 0; c < maps.length; c++) unchecked(maps[c]).rawBase = rawBase;
     const lenient = cfg.failureMode == 0; // open: malformed event data is read as text
     this.parsed = this.sse.parse(this.pending, this.parsed, maps, this.shape, lenient, end);
+    const channels = maps.length;
+    while (this.found.length < channels) this.found.push(new Findings());
     // Bound what one stream may hold (a never-ending PEM block, say): beyond max_body_bytes the
     // held text is released and scanned as it stands.
     const overflow = !end && this.pending.length > cfg.maxBodyBytes;
@@ -103,7 +103,7 @@ export class StreamInspector {
     const batch = this.batch;
     batch.reset(cfg.detectorCount);
     let emitEnd = this.parsed;
-    for (let c = 0; c < STREAM_CHANNELS; c++) {
+    for (let c = 0; c < channels; c++) {
       const map = unchecked(maps[c]);
       const findings = unchecked(this.found[c]);
       findings.reset();
@@ -146,7 +146,7 @@ export class StreamInspector {
       if (policy.mode == Mode.Enforce) {
         // The stream ends here: everything before the bad event is final, held findings included;
         // blocked values there are redacted (the stream is being cut anyway).
-        for (let c = 0; c < STREAM_CHANNELS; c++) {
+        for (let c = 0; c < channels; c++) {
           const map = unchecked(maps[c]);
           const findings = unchecked(this.found[c]);
           const reported = unchecked(this.reported[c]);
@@ -173,7 +173,7 @@ export class StreamInspector {
     if (policy.mode == Mode.Enforce && batch.blockDetector >= 0) {
       // Cut before the earliest event where a blocked value starts.
       let cut = i32.MAX_VALUE;
-      for (let c = 0; c < STREAM_CHANNELS; c++) {
+      for (let c = 0; c < channels; c++) {
         const map = unchecked(maps[c]);
         const findings = unchecked(this.found[c]);
         const reported = unchecked(this.reported[c]);
@@ -188,7 +188,7 @@ export class StreamInspector {
       }
       if (cut == i32.MAX_VALUE) cut = 0;
       const partial = cut == 0 && this.partialEvent;
-      for (let c = 0; c < STREAM_CHANNELS; c++) {
+      for (let c = 0; c < channels; c++) {
         const findings = unchecked(this.found[c]);
         // When the value's event was partly forwarded already, finish that event (and the
         // complete ones after it) with the blocked values redacted, so the stream stays valid.
@@ -206,7 +206,7 @@ export class StreamInspector {
     }
 
     if (policy.mode == Mode.Enforce) {
-      for (let c = 0; c < STREAM_CHANNELS; c++) {
+      for (let c = 0; c < channels; c++) {
         const reported = unchecked(this.reported[c]);
         if (reported == 0) continue;
         this.edits.addRedactions(unchecked(maps[c]), unchecked(this.found[c]), 0, reported, cfg, policy,
@@ -217,7 +217,7 @@ export class StreamInspector {
     this.edits.apply(this.pending.ptr, 0, emitEnd, this.out);
     if (end) {
       this.pending.reset();
-      for (let c = 0; c < STREAM_CHANNELS; c++) unchecked(maps[c]).reset(this.pending.ptr);
+      for (let c = 0; c < channels; c++) unchecked(maps[c]).reset(this.pending.ptr);
       this.edits.reset();
       this.parsed = 0;
       return STREAM_CONTINUE;
@@ -226,19 +226,19 @@ export class StreamInspector {
     if (emitEnd > 0) this.partialEvent = emitEnd < this.parsed;
     this.edits.shift(emitEnd);
     if (this.edits.count == 0) this.edits.reset();
-    for (let c = 0; c < STREAM_CHANNELS; c++) {
+    for (let c = 0; c < channels; c++) {
       unchecked(maps[c]).rebase(unchecked(this.keepFrom[c]), emitEnd, LOOKBEHIND_BYTES);
     }
     this.pending.consume(emitEnd);
     this.parsed -= emitEnd;
-    for (let c = 0; c < STREAM_CHANNELS; c++) unchecked(maps[c]).rawBase = this.pending.ptr;
+    for (let c = 0; c < channels; c++) unchecked(maps[c]).rawBase = this.pending.ptr;
     return STREAM_CONTINUE;
   }
 
   private finishBlocked(): void {
     this.blocked = true;
     this.pending.reset();
-    for (let c = 0; c < STREAM_CHANNELS; c++) unchecked(this.maps[c]).reset(this.pending.ptr);
+    for (let c = 0; c < this.maps.length; c++) unchecked(this.maps[c]).reset(this.pending.ptr);
     this.edits.reset();
     this.parsed = 0;
   }

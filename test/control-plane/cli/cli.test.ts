@@ -87,6 +87,21 @@ describe('meshward CLI', () => {
     expect(down.stderr).toMatch(/cannot reach the control plane at http:\/\/127\.0\.0\.1:9/);
   });
 
+  it('apply --dry-run of new resources that reference each other: shown, nothing written', async () => {
+    const file = write('mesh.yaml', MESH_YAML);
+    const revision = h.cp.store.revision;
+    const dry = await h.run(['apply', '-f', file, '--dry-run']);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('models/chat would be created:\n+ modelNames:\n+   - gpt-4o-mini\n');
+    expect(dry.stdout).toMatch(/^workloads\/ai\/edge created \(dry run\)$/m);
+    // The policy names no module; the server alone cannot see the module this apply would create.
+    expect(dry.stdout).toMatch(/^dlp-policies\/global: not checked by the server in a dry run/m);
+    expect(dry.stdout).toContain('dry run: nothing was written');
+    expect(h.cp.store.revision).toBe(revision);
+    expect((await h.run(['get', 'models'])).stdout).toBe('no models\n');
+  });
+
   it('apply creates in dependency order, then is idempotent (no write, no new config version)', async () => {
     const file = write('mesh.yaml', MESH_YAML);
     const first = await h.run(['apply', '-f', file]);
@@ -312,6 +327,22 @@ describe('meshward scan (the real compiled filter, no control plane)', () => {
     expect(r.stdout).toMatch(/^verdict: redact$/m);
     expect(r.stdout).toMatch(/^aws_access_key +redact +1$/m);
     expect(r.stdout).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('takes the DlpPolicy out of a multi-document resource file (--policy-name when several)', async () => {
+    const file = fileURLToPath(new URL('../../../envoy/compose/meshward.yaml', import.meta.url));
+    const r = await runIn(['scan', 'card.json', '--policy', file], dir());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^verdict: block$/m);
+    writeFileSync(join(dir(), 'two.yaml'), 'kind: DlpPolicy\nname: a\nscope: { kind: global }\nconfig: { detectors: { email: block } }\n---\nkind: DlpPolicy\nname: b\nscope: { kind: model, model: chat }\nconfig: { detectors: { email: alert } }\n');
+    const several = await runIn(['scan', 'prompt.json', '--policy', 'two.yaml'], dir());
+    expect(several.code).toBe(2);
+    expect(several.stderr).toMatch(/several DlpPolicies \(a, b\): pick one with --policy-name/);
+    const b = await runIn(['scan', 'prompt.json', '--policy', 'two.yaml', '--policy-name', 'b'], dir());
+    expect(b.stdout).toMatch(/^verdict: alert$/m);
+    expect((await runIn(['scan', 'prompt.json', '--policy', 'two.yaml', '--policy-name', 'c'], dir())).stderr).toMatch(/no DlpPolicy "c" in two\.yaml \(it has a, b\)/);
+    writeFileSync(join(dir(), 'models-only.yaml'), 'kind: Model\nname: m\n');
+    expect((await runIn(['scan', 'prompt.json', '--policy', 'models-only.yaml'], dir())).stderr).toMatch(/no DlpPolicy in it \(kinds: Model\)/);
   });
 
   it('refuses a policy the filter refuses, naming the field (exit 2), and bad flags', async () => {

@@ -107,3 +107,29 @@ describe('mock model server', () => {
     expect(embeddingOf('x', 3)).toEqual(embeddingOf('x', 3));
   });
 });
+
+describe('mock-model main (npm run mock-model)', () => {
+  it('prints where it listens, serves, exits 0 on SIGTERM; exits 2 naming a bad flag', async () => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const main = fileURLToPath(new URL('../../../control-plane/src/mock-model/main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', main, '--version', 'canary', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    const res = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(((await res.json()) as any).choices[0].message.content).toBe('[canary] echo: hi');
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', main, '--chunk-size', '0'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--chunk-size: must be an integer from 1/);
+  }, 30_000);
+});

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAndLoadDetectHarness, type DetectHarness, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY } from '../../fixtures/detect-harness/load-harness.js';
 import { alnum } from './detect-test-helpers.js';
+import { mixedText, chatCompletionBody, createRandom } from '../../bench/corpus.js';
 
 let h: DetectHarness;
 const enc = new TextEncoder();
@@ -132,6 +133,43 @@ describe('StreamCarry: token-by-token SSE-style deltas', () => {
   });
 });
 
+describe('StreamCarry: corpus streams equal the whole-text scan', () => {
+  beforeAll(() => configure());
+  it.each([
+    ['mixed text', () => mixedText(96 << 10, 5)],
+    ['chat body', () => chatCompletionBody(48 << 10, 9)],
+  ])('%s in random pieces', (_name, make) => {
+    const all = enc.encode(make());
+    const whole = h.scan(all);
+    expect(whole.length).toBeGreaterThan(20);
+    const r = createRandom(1234);
+    for (const maxPiece of [7, 64, 700]) {
+      const pieces: Uint8Array[] = [];
+      for (let i = 0; i < all.length; ) {
+        const n = 1 + Math.floor(r() * maxPiece);
+        pieces.push(all.subarray(i, i + n));
+        i += n;
+      }
+      pieces.push(new Uint8Array(0));
+      const { findings, finals } = stream(pieces);
+      expect(findings, `pieces up to ${maxPiece}`).toEqual(whole);
+      // final offsets never move backwards and end at the stream length
+      for (let i = 1; i < finals.length; i++) expect(finals[i]!).toBeGreaterThanOrEqual(finals[i - 1]!);
+      expect(finals[finals.length - 1]).toBe(all.length);
+    }
+  });
+  it('reports an over-long unterminated PEM block up to the hold bound and keeps going', () => {
+    const body = `${'QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n'.repeat(1000)}`;
+    const all = enc.encode(`key: -----BEGIN PRIVATE KEY-----\n${body} bob@example.com tail`);
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < all.length; i += 500) pieces.push(all.subarray(i, i + 500));
+    const { findings, held } = stream(pieces);
+    expect(findings[0]).toMatchObject({ detector: 'private_key', start: 5 });
+    expect(findings.at(-1)).toMatchObject({ detector: 'email' });
+    expect(Math.max(...held)).toBeLessThanOrEqual(16384 + 500);
+  });
+});
+
 describe('holdBack', () => {
   beforeAll(() => configure());
   it('holds nothing after whitespace and punctuation', () => {
@@ -163,8 +201,10 @@ describe('holdBack', () => {
     const b64 = `eyJ${'a'.repeat(20000)}`;
     expect(b64.length - h.holdBack(b64)).toBeLessThanOrEqual(8192);
   });
-  it('bounds an unterminated PEM block at 64 KiB', () => {
+  it('bounds an unterminated PEM block at 16 KiB', () => {
     const t = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(100_000)}`;
-    expect(t.length - h.holdBack(t)).toBeLessThanOrEqual(65536);
+    expect(t.length - h.holdBack(t)).toBeLessThanOrEqual(16384);
+    const ten = `x -----BEGIN PRIVATE KEY-----\n${'A'.repeat(10_000)}`;
+    expect(h.holdBack(ten)).toBe(2);
   });
 });

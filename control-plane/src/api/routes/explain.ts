@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { explainAuthorization } from '../../policy/explain.js';
+import { explainBudgets, explainModelAccess } from '../../policy/explain-budget.js';
 import type { ApiContext } from '../api-context.js';
 import { toMeshModel } from '../model-bridge.js';
 import { ApiError } from '../problem.js';
@@ -48,6 +49,36 @@ const Response = Type.Object(
       ),
     ),
     shadow: Type.Optional(Type.Object({ allowed: Type.Boolean(), decidingRule: Type.Optional(RuleRef) }, { additionalProperties: false })),
+    modelAccess: Type.Optional(
+      Type.Object(
+        {
+          decision: StringEnum(['allowed', 'denied', 'unrestricted']),
+          matchingLists: Type.Array(Type.String()),
+          allowedBy: Type.Optional(Type.String()),
+          reason: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    budgets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            budget: Type.String(),
+            window: Type.String(),
+            windowStart: Type.String(),
+            windowEnd: Type.String(),
+            tokens: Type.Integer(),
+            key: Type.String(),
+            spent: Type.Optional(Type.Integer()),
+            remaining: Type.Optional(Type.Integer()),
+            onExceed: Type.String(),
+            dryRun: Type.Boolean(),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     configVersion: Type.Integer(),
     time: Type.String(),
   },
@@ -71,7 +102,7 @@ export function explainRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { access: 'viewer' },
       schema: {
         tags: ['explain'],
-        summary: 'Would this caller be allowed to call this model operation at this time, and which rule decides?',
+        summary: 'Would this caller be allowed to call this model operation at this time, which rule decides, may it use this model, and how much budget is left?',
         body: Request,
         response: { 200: Response, 400: ProblemSchema },
       },
@@ -102,7 +133,11 @@ export function explainRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...(b.headers === undefined ? {} : { headers: b.headers }),
         ...(b.workload === undefined ? {} : { workload: b.workload }),
       });
-      return { ...stripUndefined(result), configVersion: snapshot.revision, time: time.toISOString() };
+      // Model access lists and budgets (model/budget.ts): what the filter would decide on the body's model.
+      const modelAccess = stripUndefined(explainModelAccess(mesh, b.caller ?? undefined, b.model));
+      const usage = app.budgetLeases;
+      const budgets = explainBudgets(mesh, b.caller ?? undefined, b.model, result.resolvedModel, time, usage === undefined ? undefined : (n, k) => usage.usage(n, k)).map(stripUndefined);
+      return { ...stripUndefined(result), modelAccess, budgets, configVersion: snapshot.revision, time: time.toISOString() };
     },
   );
 }

@@ -4,6 +4,7 @@ import type { ApiContext } from '../api-context.js';
 import { auditRoutes } from './audit.js';
 import { budgetRoutes } from './budgets.js';
 import { certificateRoutes } from './certificates.js';
+import { controllerRoutes } from './controller.js';
 import { authorizationPolicyRoutes } from './authorization-policies.js';
 import { dlpPolicyRoutes } from './dlp-policies.js';
 import { explainRoutes } from './explain.js';
@@ -41,5 +42,6 @@ export function registerRoutes(
   rolloutRoutes(app, ctx);
   explainRoutes(app, ctx);
   fleetRoutes(app, ctx);
+  controllerRoutes(app, ctx);
   certificateRoutes(app, ctx);
 }
