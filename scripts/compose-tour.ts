@@ -14,80 +14,100 @@ import { runCli } from '../control-plane/src/cli/main.js';
 import { formatTable } from '../control-plane/src/cli/table.js';
 import { CERT_FILES, CLIENT_IDENTITY, INTRUDER_IDENTITY } from './compose-certs.js';
 
-const env = (k: string, d: string) => process.env[k] ?? d;
-const GATEWAY = env('MESHWARD_GATEWAY_URL', 'http://127.0.0.1:10000');
-const MTLS = env('MESHWARD_MTLS_URL', 'https://127.0.0.1:10443');
-const CERTS = env('MESHWARD_CERTS_DIR', '/certs');
-const ADMIN = env('MESHWARD_ENVOY_ADMIN_URL', 'http://127.0.0.1:9901');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const failures: string[] = [];
-function check(ok: boolean, what: string): string {
-  if (!ok) failures.push(what);
-  return ok ? 'ok' : 'FAILED';
-}
-function step(title: string, header: string[], rows: string[][]): void {
-  process.stdout.write(`\n== ${title}\n${formatTable(header, rows)}`);
-}
-const chat = (content: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra });
-
-async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; version: string; text: string }> {
-  const res = await fetch(`${GATEWAY}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, version: res.headers.get('x-mock-model-version') ?? '-', text: await res.text() };
+export interface TourResult {
+  readonly ok: boolean;
+  /** Names of the checks that failed. */
+  readonly failures: readonly string[];
 }
 
-function mtlsCall(identity: 'client' | 'intruder' | 'none'): Promise<{ status: string; text: string }> {
-  const read = (f: string) => readFileSync(join(CERTS, f));
-  const url = new URL(`${MTLS}/v1/chat/completions`);
-  return new Promise((resolve) => {
-    const req = httpsRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        servername: 'envoy',
-        ca: read(CERT_FILES.ca),
-        ...(identity === 'client' ? { cert: read(CERT_FILES.clientCert), key: read(CERT_FILES.clientKey) } : {}),
-        ...(identity === 'intruder' ? { cert: read(CERT_FILES.intruderCert), key: read(CERT_FILES.intruderKey) } : {}),
-        headers: { 'content-type': 'application/json' },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        res.on('end', () => resolve({ status: String(res.statusCode), text }));
-      },
-    );
-    req.on('error', (err) => resolve({ status: 'no connection', text: (err as NodeJS.ErrnoException).code ?? err.message }));
-    req.end(chat('hello over mTLS'));
-  });
-}
+/**
+ * Runs the tour against the gateway and control plane named by `environment` (the variables
+ * above, defaults for a local run), printing through `write`.
+ */
+export async function runComposeTour(environment: Readonly<Record<string, string | undefined>>, write: (text: string) => void): Promise<TourResult> {
+  const env = (k: string, d: string) => environment[k] ?? d;
+  const GATEWAY = env('MESHWARD_GATEWAY_URL', 'http://127.0.0.1:10000');
+  const MTLS = env('MESHWARD_MTLS_URL', 'https://127.0.0.1:10443');
+  const CERTS = env('MESHWARD_CERTS_DIR', '/certs');
+  const ADMIN = env('MESHWARD_ENVOY_ADMIN_URL', 'http://127.0.0.1:9901');
 
-async function waitForGateway(): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const r = await fetch(`${ADMIN}/ready`);
-      if (r.ok) return;
-    } catch {
-      // not up yet
+  const failures: string[] = [];
+  function check(ok: boolean, what: string): string {
+    if (!ok) failures.push(what);
+    return ok ? 'ok' : 'FAILED';
+  }
+  function step(title: string, header: string[], rows: string[][]): void {
+    write(`\n== ${title}\n${formatTable(header, rows)}`);
+  }
+  const chat = (content: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra });
+
+  async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; version: string; text: string }> {
+    const res = await fetch(`${GATEWAY}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: res.status, version: res.headers.get('x-mock-model-version') ?? '-', text: await res.text() };
+  }
+
+  function mtlsCall(identity: 'client' | 'intruder' | 'none'): Promise<{ status: string; text: string }> {
+    const read = (f: string) => readFileSync(join(CERTS, f));
+    const url = new URL(`${MTLS}/v1/chat/completions`);
+    return new Promise((resolve) => {
+      const req = httpsRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          servername: 'envoy',
+          ca: read(CERT_FILES.ca),
+          ...(identity === 'client' ? { cert: read(CERT_FILES.clientCert), key: read(CERT_FILES.clientKey) } : {}),
+          ...(identity === 'intruder' ? { cert: read(CERT_FILES.intruderCert), key: read(CERT_FILES.intruderKey) } : {}),
+          headers: { 'content-type': 'application/json' },
+          timeout: 10_000,
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          res.on('end', () => resolve({ status: String(res.statusCode), text }));
+        },
+      );
+      req.on('error', (err) => resolve({ status: 'no connection', text: (err as NodeJS.ErrnoException).code ?? err.message }));
+      req.end(chat('hello over mTLS'));
+    });
+  }
+
+  async function waitForGateway(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${ADMIN}/ready`);
+        if (r.ok) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`Envoy at ${ADMIN} not ready after 120s`);
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    if (Date.now() > deadline) throw new Error(`Envoy at ${ADMIN} not ready after 120s`);
-    await new Promise((r) => setTimeout(r, 1000));
   }
-}
 
-const short = (s: string, n = 90) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-const contentOf = (text: string): string => {
-  try {
-    return (JSON.parse(text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content ?? text;
-  } catch {
-    return text;
-  }
-};
+  const short = (s: string, n = 90) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  /** An OpenAI-style error body as `<code>: <message>`. */
+  const errorOf = (text: string): string => {
+    try {
+      const e = (JSON.parse(text) as { error: { code?: string; message?: string } }).error;
+      return `${e.code ?? '?'}: ${e.message ?? ''}`;
+    } catch {
+      return text;
+    }
+  };
+  const contentOf = (text: string): string => {
+    try {
+      return (JSON.parse(text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content ?? text;
+    } catch {
+      return text;
+    }
+  };
 
-async function main(): Promise<number> {
   await waitForGateway();
 
   // 1. canary split
@@ -102,7 +122,7 @@ async function main(): Promise<number> {
 
   // 2. blocked card number
   const card = await post(chat('charge my card 4111 1111 1111 1111 please'));
-  step('2. a prompt carrying a card number', ['STATUS', 'MODEL VERSION', 'BODY', 'CHECK'], [[String(card.status), card.version, short(card.text), check(card.status === 403 && card.version === '-', 'card: blocked by the proxy (403), no model answered')]]);
+  step('2. a prompt carrying a card number', ['STATUS', 'MODEL VERSION', 'BODY', 'CHECK'], [[String(card.status), card.version, short(errorOf(card.text)), check(card.status === 403 && card.version === '-', 'card: blocked by the proxy (403), no model answered')]]);
 
   // 3. redacted email
   const mail = await post(chat('write to jane.doe@corp.example about the invoice'));
@@ -130,7 +150,7 @@ async function main(): Promise<number> {
 
   // 6. the control plane: the same intent as resources, explain, fleet
   let out = '';
-  const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (out += t) }, env: process.env, cwd: ROOT };
+  const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (out += t) }, env: environment, cwd: ROOT };
   const applied = await runCli(['apply', '-f', 'envoy/compose/meshward.yaml'], io);
   const applyOut = out;
   out = '';
@@ -151,11 +171,16 @@ async function main(): Promise<number> {
     [`explain ${INTRUDER_IDENTITY}`, `${e2.decision ?? '?'}: ${short(e2.reason ?? '', 50)}`, check(e2.decision === 'DENY', 'explain: intruder denied')],
   ]);
 
-  process.stdout.write(failures.length === 0 ? '\nall steps showed what they should.\n' : `\nFAILED: ${failures.join('; ')}\n`);
-  return failures.length === 0 ? 0 : 1;
+  write(failures.length === 0 ? '\nall steps showed what they should.\n' : `\nFAILED: ${failures.join('; ')}\n`);
+  return { ok: failures.length === 0, failures };
 }
 
-process.exitCode = await main().catch((err: unknown) => {
-  process.stderr.write(`compose tour: ${(err as Error).message}\n`);
-  return 1;
-});
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await runComposeTour(process.env, (t) => process.stdout.write(t)).then(
+    (r) => (r.ok ? 0 : 1),
+    (err: unknown) => {
+      process.stderr.write(`compose tour: ${(err as Error).message}\n`);
+      return 1;
+    },
+  );
+}

@@ -3,8 +3,9 @@
  *
  * Starts the control plane (temporary data directory, ephemeral ports), two versions of the mock
  * model server, applies envoy/compose/meshward.yaml with the `meshward` CLI (endpoints pointed at the
- * local mocks), and plays a gateway: the real compiled filter in the proxy-wasm host emulator
- * (configured with the DLP policy read back from the control plane), the version split by the
+ * local mocks), and plays a gateway: the real compiled filter in meshward's proxy-wasm host
+ * (control-plane/src/wasm-host, which behaves like Envoy's; configured with the DLP policy read
+ * back from the control plane), the version split by the
  * model's weights (as Envoy's weighted_clusters does), and caller authorization decided by the
  * control plane's RBAC model (POST /v1/explain). Prints one table per step; exits 0 when every step
  * showed what it should, 1 otherwise. Bounded: gives up after 60 s.
@@ -22,7 +23,7 @@ import { formatTable } from '../control-plane/src/cli/table.js';
 import { parseSettings } from '../control-plane/src/config/index.js';
 import { createControlPlane, type ControlPlane } from '../control-plane/src/control-plane.js';
 import { createMockModelServer, type MockModelServer } from '../control-plane/src/mock-model/mock-model-server.js';
-import { createEnvoyHost, type EnvoyHost } from '../test/host/index.js';
+import { createEnvoyHost, type EnvoyHost } from '../control-plane/src/wasm-host/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT = 'spiffe://meshward.local/ns/demo/sa/client';

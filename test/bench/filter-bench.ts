@@ -229,8 +229,6 @@ async function main(): Promise<void> {
         `(${before} before); after 6 requests ${steady} bytes = ${figures[`memory_1mib_${action}_steady_ratio_x`]}x`,
     );
   }
-  console.log('  (AssemblyScript\'s allocator grows memory by doubling it and rounds block searches up a size');
-  console.log('   class, so a second 1 MiB body may not fit the first one\'s freed block; memory then stays flat)');
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   console.log('targets');
   console.log(`  >= 300 MB/s                 ${verdict(Math.min(figures.inspect_mixed_1mib_mb_s, figures.inspect_chat_64kib_mb_s) >= 300)}`);

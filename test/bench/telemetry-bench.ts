@@ -122,7 +122,7 @@ const st = loop1.als!.stats();
 const ingestSeconds = (t1 - t0) / 1000;
 const entriesPerSecond = Math.round(st.consumed / ingestSeconds);
 console.log(`1. ingestion: ${st.consumed.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} entries in ${ingestSeconds.toFixed(2)} s → ${entriesPerSecond.toLocaleString('en-US')} entries/s (client wrote for ${(client.ms / 1000).toFixed(2)} s)`);
-console.log(`   dropped ${st.dropped}, malformed ${st.malformed}, backpressure pauses seen: ${st.paused ? 'paused at end' : 'released'}; signal series ${JSON.stringify(loop1.signals.stats().series)}; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB`);
+console.log(`   dropped ${st.dropped}, malformed ${st.malformed}, backpressure pauses ${st.pauses}; signal series ${JSON.stringify(loop1.signals.stats().series)}; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB`);
 await loop1.stop();
 store1.close();
 
@@ -196,6 +196,7 @@ console.log(
     ingest_entries_per_s: entriesPerSecond,
     ingest_entries: st.consumed,
     ingest_dropped_entries: st.dropped,
+    ingest_backpressure_pauses: st.pauses,
     ingest_seconds: Number(ingestSeconds.toFixed(2)),
     ingest_peak_rss_mb: Math.round(peakRss / 1048576),
     alert_threshold_recorded_ms: d.thresholdRecorded ?? null,

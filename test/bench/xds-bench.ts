@@ -5,10 +5,15 @@
  * until every stream has received and ACKed it, as seen by the server (fleet 'ack' events).
  * Prints p50/p99/max, server RSS per idle stream, server CPU per push, and a comparison with the
  * naive baseline of issue 3 (one encode per stream per push: 1.3–2.0 s to all-ACKed at 10k streams,
- * ~30 KB RSS per stream). Last line: one JSON object, units in the keys.
+ * ~30 KB RSS per stream). Also measured in the same run, in processes of their own: the memory
+ * floor of bare node:http2 and of a bare grpc-js bidi server per connection, and the same push on
+ * a bare grpc-js server with no xDS logic (what limits us). Client CPU per push is reported too: the
+ * simulated Envoys share the 2 cores with the server (and with anything else running: the load
+ * average is printed). Last line: one JSON object, units in the keys.
  *
- * Env: XDS_BENCH_STEPS (default "1000,5000,10000"), XDS_BENCH_CLIENT_PROCS (default 2),
- * XDS_BENCH_PUSHES (pushes per step, default 3).
+ * Env: XDS_BENCH_STEPS (default "1000,5000,10000"; ≤ ~19,900 with RLIMIT_NOFILE 20000),
+ * XDS_BENCH_CLIENT_PROCS (default 2), XDS_BENCH_PUSHES (pushes per step, default 3),
+ * XDS_BENCH_PROFILE=<file> (CPU profile of the last push of the last step).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -26,9 +31,33 @@ import { ClusterLoadAssignmentSchema } from '../../control-plane/src/gen/envoy/c
 import { TypedExtensionConfigSchema } from '../../control-plane/src/gen/envoy/config/core/v3/extension_pb.js';
 import { HttpConnectionManagerSchema } from '../../control-plane/src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RouterSchema } from '../../control-plane/src/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
-import { TypeUrl, createSnapshot, createSnapshotCache, createXdsServer, type AckEvent } from '../../control-plane/src/xds/index.js';
+import type * as XdsModule from '../../control-plane/src/xds/index.js';
+import type { AckEvent } from '../../control-plane/src/xds/index.js';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+/**
+ * The control plane under test is the BUILT artifact: control-plane/src/xds compiled by tsc (as
+ * `npm run build:ts` does) into node_modules/.cache, not the tsx-transpiled sources (tsx's esbuild
+ * `keepNames` adds a property to every closure: ~2.5 KB per stream that production never pays).
+ */
+function buildXds(): string {
+  const out = join(root, 'node_modules', '.cache', 'meshward-xds-bench');
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--outDir', out, '--rootDir', root, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
+      '--strict', '--skipLibCheck', '--verbatimModuleSyntax', '--exactOptionalPropertyTypes', '--types', 'node',
+      join(root, 'control-plane', 'src', 'xds', 'index.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
+  return join(out, 'control-plane', 'src', 'xds', 'index.js');
+}
 const STEPS = (process.env.XDS_BENCH_STEPS ?? '1000,5000,10000').split(',').map(Number);
 const CLIENT_PROCS = Number(process.env.XDS_BENCH_CLIENT_PROCS ?? 2);
 const PUSHES = Number(process.env.XDS_BENCH_PUSHES ?? 3);
@@ -132,6 +161,9 @@ async function clientCpu(children: readonly ChildProcess[]): Promise<number> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const built = buildXds();
+  const { TypeUrl, createSnapshot, createSnapshotCache, createXdsServer } = (await import(pathToFileURL(built).href)) as typeof XdsModule;
+  console.log(`control plane under test: ${built} (tsc build, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const cache = createSnapshotCache();
   const server = createXdsServer({ cache });
   let version = 0;
@@ -259,6 +291,25 @@ async function main(): Promise<void> {
     });
   const floor = await runFloor('http2');
   const grpcFloor = await runFloor('grpc');
+  // The push floor: the same push on a bare grpc-js server with no xDS logic.
+  const pushFloorN = Math.min(10_000, STEPS[STEPS.length - 1]!);
+  const pushFloor = await new Promise<{ server_cpu_ms_per_push: number; all_acked_p99_ms: number }>((resolve, reject) => {
+    const child = fork(join(here, 'xds-bench-grpc-floor.ts'), [String(pushFloorN), String(PUSHES)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+  const atFloorN = results.find((r) => r.n === pushFloorN);
+  const atFloorMed = atFloorN === undefined ? undefined : [...atFloorN.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(atFloorN.pushes.length / 2)]!;
 
   const last = results[results.length - 1]!;
   const med = [...last.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(last.pushes.length / 2)]!;
@@ -267,6 +318,10 @@ async function main(): Promise<void> {
   console.log(`comparison at N=${last.n} (clients on the same 2 cores):`);
   console.log(`  all ACKed: p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms (worst push p99 ${worst.p99.toFixed(0)} ms) vs naive ${NAIVE.all_acked_s[0]}–${NAIVE.all_acked_s[1]} s; target ≤ ${TARGET.p99_ms} ms p99 → ${med.p99 <= TARGET.p99_ms ? 'MET' : 'NOT MET'}`);
   console.log(`  RSS per idle stream: ${last.rssKb.toFixed(1)} KB vs naive ${NAIVE.rss_kb_per_stream} KB; target ≤ ${TARGET.rss_kb_per_stream} KB → ${last.rssKb <= TARGET.rss_kb_per_stream ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `  push floor, bare grpc-js server (no xDS logic) at ${pushFloorN} streams: server CPU/push ${pushFloor.server_cpu_ms_per_push} ms, all ACKed p99 ${pushFloor.all_acked_p99_ms} ms` +
+      (atFloorMed !== undefined ? ` — meshward at ${pushFloorN}: ${atFloorMed.cpuMs.toFixed(0)} ms CPU, p99 ${atFloorMed.p99.toFixed(0)} ms` : ''),
+  );
   console.log(`  floors at ${floorN} connections, one idle stream each: bare node:http2 ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap), bare grpc-js bidi server ${grpcFloor.rss_kb_per_connection} KB RSS (${grpcFloor.heap_kb_per_connection} KB heap)`);
   console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB target is below what node:http2 itself needs when every stream has its own connection; xDS state adds ${(last.heapKb - grpcFloor.heap_kb_per_connection).toFixed(1)} KB heap over bare grpc-js.`);
   console.log(
@@ -282,6 +337,9 @@ async function main(): Promise<void> {
       clients_cpu_ms_per_push: Math.round(med.clientCpuMs),
       http2_floor_rss_kb_per_connection: floor.rss_kb_per_connection,
       grpc_js_floor_rss_kb_per_connection: grpcFloor.rss_kb_per_connection,
+      grpc_js_floor_server_cpu_ms_per_push: pushFloor.server_cpu_ms_per_push,
+      grpc_js_floor_all_acked_p99_ms: pushFloor.all_acked_p99_ms,
+      load_average_1m: Number(loadavg()[0]!.toFixed(2)),
       naive_all_acked_ms: NAIVE.all_acked_s.map((s) => s * 1000),
       naive_rss_kb_per_stream: NAIVE.rss_kb_per_stream,
       steps: results.map((r) => ({ streams: r.n, p99_ms: Math.round([...r.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(r.pushes.length / 2)]!.p99), rss_kb_per_stream: Number(r.rssKb.toFixed(1)) })),

@@ -3,6 +3,7 @@ import type { CandidateValidator, Store } from '../store/store.js';
 import type { ApiMetrics } from './api-metrics.js';
 import type { CertificateAuthorityPort, ControllerPort, DlpEnginePort } from './ports.js';
 import type { ProblemIssue } from './problem.js';
+import type { ClosedLoopPort } from './routes/closed-loop-port.js';
 
 /**
  * What every route plugin gets: the store and the optional collaborators. Built once by the app
@@ -23,4 +24,6 @@ export interface ApiContext {
   readonly dlp: DlpEnginePort | undefined;
   /** The filter's JSON Schema check of a DLP config (undefined when the schema file is not available). */
   readonly dlpConfigCheck: ((config: unknown) => readonly ProblemIssue[]) | undefined;
+  /** Telemetry, alerts, guarded rollouts and reports (routes/closed-loop.ts); those routes answer 503 without it. */
+  readonly closedLoop?: ClosedLoopPort;
 }

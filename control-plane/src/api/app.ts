@@ -17,6 +17,7 @@ import { defaultAccess, type Access } from './principal.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { createValidatorCompiler } from './validators.js';
 import { registerRoutes } from './routes/index.js';
+import type { ClosedLoopPort } from './routes/closed-loop-port.js';
 
 /** One registered route and who may call it (see `app.meshwardRoutes`). */
 export interface RouteAccess {
@@ -65,6 +66,8 @@ export interface ApiOptions {
   /** Readiness: /readyz answers 503 with the reason while this returns a string. Defaults to always ready. */
   readonly notReadyReason?: () => string | undefined;
   readonly now?: () => Date;
+  /** The closed loop (alert rules, alerts, signals, reports, rollout guards). Those routes answer 503 without it. */
+  readonly closedLoop?: ClosedLoopPort;
 }
 
 /** HTTPS for the API. With `clientCa`, clients must present a certificate issued by it (mTLS). */
@@ -110,6 +113,7 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
     controller: options.controller,
     dlp: options.dlp,
     dlpConfigCheck: dlpSchema === undefined ? undefined : createDlpConfigCheck(dlpSchema),
+    ...(options.closedLoop === undefined ? {} : { closedLoop: options.closedLoop }),
   };
 
   // xDS metrics from the fleet view (connected nodes, ACK/NACK, commit→ACK latency); pushes are

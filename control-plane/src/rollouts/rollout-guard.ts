@@ -239,9 +239,12 @@ export function createRolloutGuard(options: RolloutGuardOptions): RolloutGuard {
     if (verdict.verdict !== 'healthy') return;
     const step = r.spec.progress?.currentStep ?? 0;
     const hold = (r.spec.steps[step]?.pauseSeconds ?? spec.holdSeconds) * 1000;
-    const appliedAt = row.step_applied_at === null ? undefined : Date.parse(row.step_applied_at);
-    if (appliedAt === undefined) {
-      // Applied by someone else (the API): the hold starts now.
+    // The step started when it was applied, by the guard or by an operator (the API's advance
+    // stamps progress.updatedAt), whichever is later.
+    const byGuard = row.step_applied_at === null ? NaN : Date.parse(row.step_applied_at);
+    const byApi = r.spec.progress?.updatedAt === undefined ? NaN : Date.parse(r.spec.progress.updatedAt);
+    const appliedAt = Math.max(Number.isNaN(byGuard) ? -Infinity : byGuard, Number.isNaN(byApi) ? -Infinity : byApi);
+    if (appliedAt === -Infinity) {
       setApplied.run(iso(), row.rollout);
       return;
     }

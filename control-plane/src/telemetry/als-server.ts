@@ -56,6 +56,8 @@ export interface AlsServerOptions {
   readonly logName?: string;
   /** Queue capacity in records. Defaults to 65,536. */
   readonly queueCapacity?: number;
+  /** Records handed to `onRecords` per event-loop turn. Defaults to 2048. */
+  readonly queueBatchSize?: number;
   /** Largest accepted gRPC message. Defaults to 4 MiB (Envoy flushes at 16 KiB by default). */
   readonly maxMessageBytes?: number;
   readonly registry?: Registry;
@@ -96,6 +98,7 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
   let queuePaused = false;
   const queue: IngestQueue = createIngestQueue({
     ...(options.queueCapacity === undefined ? {} : { capacity: options.queueCapacity }),
+    ...(options.queueBatchSize === undefined ? {} : { batchSize: options.queueBatchSize }),
     consume: options.onRecords,
     onPressure(paused) {
       queuePaused = paused;

@@ -36,6 +36,8 @@ export interface IngestQueueStats {
   readonly depth: number;
   readonly capacity: number;
   readonly paused: boolean;
+  /** Times the queue asked producers to pause. */
+  readonly pauses: number;
 }
 
 export interface IngestQueue {
@@ -62,6 +64,7 @@ export function createIngestQueue(options: IngestQueueOptions): IngestQueue {
   let consumed = 0;
   let consumerErrors = 0;
   let paused = false;
+  let pauses = 0;
   let scheduled = false;
   let closed = false;
   let waiters: (() => void)[] = [];
@@ -69,6 +72,7 @@ export function createIngestQueue(options: IngestQueueOptions): IngestQueue {
   const setPaused = (p: boolean): void => {
     if (paused === p) return;
     paused = p;
+    if (p) pauses++;
     options.onPressure?.(p);
   };
 
@@ -125,7 +129,7 @@ export function createIngestQueue(options: IngestQueueOptions): IngestQueue {
       if (size > 0) schedule();
       return lost;
     },
-    stats: () => ({ accepted, dropped, consumed, consumerErrors, depth: size, capacity, paused }),
+    stats: () => ({ accepted, dropped, consumed, consumerErrors, depth: size, capacity, paused, pauses }),
     drained: () => (size === 0 && !scheduled ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     close() {
       if (closed) return;

@@ -596,11 +596,11 @@ export class MeshwardHttpContext extends HttpContext {
 }
 
 /** Bodies above this size are read in pieces of this size (see readBody). */
-const BODY_READ_PIECE: i32 = 64 * 1024;
+const BODY_READ_PIECE: i32 = 16 * 1024;
 
 /**
  * Reads a whole buffered body. A small body is the host's own copy (zero copy). A large one is
- * read in 64 KiB pieces into `into`, a buffer the root context keeps and reuses: one large
+ * read in 16 KiB pieces (small enough to fit the allocator's free gaps) into `into`, a buffer the root context keeps and reuses: one large
  * allocation per VM instead of one per message, which the allocator (it searches free blocks one
  * size class up and grows memory by doubling) could not reuse for the next large body. Peak
  * memory for a large body is then `into` + the decoded text + a few pieces.
@@ -617,9 +617,9 @@ function readBody(type: BufferType, size: i32, into: ByteBuffer): Uint8Array | n
     const piece = getBuffer(type, <u32>off, <u32>n);
     if (piece == null || piece.byteLength != n) return null;
     memory.copy(into.ptr + <usize>off, changetype<usize>(piece), <usize>n);
-    // Return the copied pieces to the allocator as we go (a full collection of a small heap
-    // costs microseconds), so they never add up to a second copy of the body.
-    if (++pieces % 4 == 0) __collect();
+    // Return the copied pieces to the allocator as we go (every 256 KiB; a full collection of a
+    // small heap costs microseconds), so they never add up to a second copy of the body.
+    if (++pieces % 16 == 0) __collect();
   }
   into.length = size;
   return Uint8Array.wrap(into.data.buffer, 0, size);

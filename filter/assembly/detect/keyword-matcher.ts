@@ -480,6 +480,7 @@ const MAX_WS_RUN: i32 = 64;
     if (!this.built || this.termLen.length == 0) return len;
     const from = max(0, len - this.maxLen - MAX_WS_RUN);
     for (let q = from; q < len; q++) {
+      if (this.startGated && q > 0 && ((<u32>load<u8>(p + <usize>(q - 1)) | 0x20) - 0x61) < 26) continue;
       if (!this.fingerprint(p, len, q)) continue;
       const rem = len - q;
       if (rem >= 3 && collapsedLen(p + <usize>q, rem) >= 3) {
@@ -497,10 +498,9 @@ const MAX_WS_RUN: i32 = 64;
           }
         }
       } else {
-        // one or two bytes left: any term starting with them could follow
-        for (let t = 0; t < this.termLen.length; t++) {
-          if (this.verifyTerm(p, len, q, t, true) == -2) return q;
-        }
+        // one or two bytes left (or a whitespace run reaching the end): the fingerprint already
+        // says some term may start here; holding these few bytes is always safe
+        return q;
       }
     }
     return len;

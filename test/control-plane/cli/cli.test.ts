@@ -183,6 +183,20 @@ describe('meshward CLI', () => {
     expect((await h.run(['get', 'workloads', 'edge'])).code).toBe(2); // namespaced, no -n
   });
 
+  it('the mesh singleton: get shows it, apply of the same is unchanged, a change is a PUT with If-Match', async () => {
+    const got = await h.run(['get', 'mesh']);
+    expect(got.code).toBe(0);
+    const mesh = parse(got.stdout) as Record<string, unknown>;
+    expect(mesh).toMatchObject({ kind: 'Mesh', trustDomain: 'meshward.local' });
+    expect((await h.run(['apply', '-f', write('mesh-same.yaml', got.stdout)])).stdout).toBe('mesh unchanged\n');
+    const changed = { kind: 'Mesh', trustDomain: 'meshward.local', mtlsMode: mesh['mtlsMode'] === 'PERMISSIVE' ? 'STRICT' : 'PERMISSIVE' };
+    const r = await h.run(['apply', '-f', write('mesh-changed.json', JSON.stringify(changed))]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^mesh configured \(config version \d+\)$/m);
+    expect(parse((await h.run(['get', 'mesh'])).stdout)).toMatchObject({ mtlsMode: changed.mtlsMode });
+    expect((await h.run(['apply', '-f', write('mesh-back.yaml', got.stdout)])).code).toBe(0);
+  });
+
   it('fleet prints a status line and table; audit prints who changed what', async () => {
     const fleet = await h.run(['fleet']);
     expect(fleet.code).toBe(0);
@@ -191,7 +205,8 @@ describe('meshward CLI', () => {
     expect(audit.code).toBe(0);
     const lines = audit.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines.at(-1)).toMatch(/bootstrap-admin +update models\/chat +v\d+→v\d+ +rev \d+/);
+    expect(lines.at(-1)).toMatch(/bootstrap-admin +update mesh\/\S+ +v\d+→v\d+ +rev \d+/);
+    expect(audit.stdout).toMatch(/bootstrap-admin +update mesh\/\S+/);
     expect((await h.run(['audit', '--tail', '0'])).code).toBe(2);
   });
 
@@ -236,6 +251,25 @@ describe('meshward CLI', () => {
     // The control plane knows the token it just issued.
     const tokens = await fetch(`${h.url}/v1/workloads/ai/edge/join-tokens`, { headers: { authorization: `Bearer ${(await import('node:fs')).readFileSync(join(h.dataDir, 'admin-token'), 'utf8').trim()}` } });
     expect(((await tokens.json()) as any).items.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('envoy bootstrap for a sidecar uses the sidecar template; --admin-port and --ttl apply', async () => {
+    const file = write('sidecar.yaml', 'kind: Workload\nname: chat-v1\nnamespace: models\nserviceAccount: chat\nrole: sidecar\nserves: { model: chat, version: v1 }\n');
+    const applied = await h.run(['apply', '-f', file]);
+    expect(applied.stderr).toBe('');
+    const r = await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/models/sa/chat', '--admin-port', '19902', '--ttl', '600']);
+    expect(r.stderr).toMatch(/issued join token/);
+    expect(r.code).toBe(0);
+    const json = parse(r.stdout) as any;
+    fromJson(BootstrapSchema, json as JsonValue, { registry: envoyRegistry });
+    expect(json.node.metadata).toEqual({ role: 'sidecar', 'meshward.workload': 'models/chat-v1' });
+    expect(json.node.id).toMatch(/^chat-v1-[0-9a-f]{6}$/);
+    expect(json.node.cluster).toBe('meshward-sidecar');
+    expect(json.admin.address.socket_address.port_value).toBe(19902);
+    const expires = Date.parse(/expires (\S+)\)/.exec(r.stderr)![1]!);
+    expect(expires - Date.now()).toBeLessThanOrEqual(600_000);
+    expect(expires - Date.now()).toBeGreaterThan(500_000);
+    expect((await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/models/sa/chat', '--ttl', '0'])).code).toBe(2);
   });
 
   it('envoy bootstrap refuses a bad identity (2) and an unknown one (3)', async () => {

@@ -55,10 +55,12 @@ describe('DLP runtime wiring', () => {
   });
 });
 
-describe.each([
-  ['sources (tsx)', () => true, () => ['--import', import.meta.resolve('tsx'), join(ROOT, 'control-plane/src/main.ts')]],
-  ['dist/ (npm run build:ts)', () => distFresh, () => [DIST_MAIN]],
-] as const)('main from %s answers the DLP dry run', (label, enabled, argv) => {
+const variants: Array<[label: string, enabled: () => boolean, argv: () => string[]]> = [
+  ['sources (tsx)', () => true, (): string[] => ['--import', import.meta.resolve('tsx'), join(ROOT, 'control-plane/src/main.ts')]],
+  ['dist/ (npm run build:ts)', () => distFresh, (): string[] => [DIST_MAIN]],
+];
+
+describe.each(variants)('main from %s answers the DLP dry run', (label, enabled, argv) => {
   let dir: string;
   let child: ReturnType<typeof spawn> | undefined;
   let api = '';

@@ -172,7 +172,7 @@ describe('fleet inSync and /v1/controller against the group snapshot (real ADS c
     const viewer = await api('POST', '/v1/tokens', { name: 'watcher', role: 'viewer' });
     const res = await fetch(`${cp.addresses!.api}/v1/controller`, { headers: { authorization: `Bearer ${viewer.body.token}` } });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { lastPublishedAt: string; lastPublishAt: string };
     expect(body).toMatchObject({ storeRevision: cp.store.revision, publishedRevision: cp.store.revision, inSyncWithStore: true, failingGroups: [] });
     expect(Date.now() - Date.parse(body.lastPublishedAt)).toBeLessThan(60_000);
     expect(body.lastPublishAt).toBe(body.lastPublishedAt);

@@ -4,6 +4,7 @@ import type { ApiContext } from '../api-context.js';
 import { auditRoutes } from './audit.js';
 import { budgetRoutes } from './budgets.js';
 import { certificateRoutes } from './certificates.js';
+import { closedLoopRoutes } from './closed-loop.js';
 import { controllerRoutes } from './controller.js';
 import { authorizationPolicyRoutes } from './authorization-policies.js';
 import { dlpPolicyRoutes } from './dlp-policies.js';
@@ -44,4 +45,5 @@ export function registerRoutes(
   fleetRoutes(app, ctx);
   controllerRoutes(app, ctx);
   certificateRoutes(app, ctx);
+  closedLoopRoutes(app, ctx.closedLoop);
 }

@@ -1,0 +1,159 @@
+/**
+ * The fleet bound: several emulated Envoys (each with several worker VMs) draw on ONE budget through
+ * the control plane's lease service (control-plane/src/budget/budget-lease-service.ts), answering
+ * the filters' lease calls (proxy_http_call) with the real service. Stated bound (docs/budgets.md):
+ *
+ *   fleet charge ≤ budget + Σ over requests admitted before the budget ran out of
+ *                  max(0, usage-reported prompt cost − estimated prompt cost)
+ *
+ * With usage absent (estimates are the charge) the bound is the budget itself: 0 tokens over.
+ */
+import { describe, expect, it } from 'vitest';
+import { createBudgetLeaseService } from '../../../control-plane/src/budget/budget-lease-service.js';
+import type { Budget } from '../../../control-plane/src/model/budget.js';
+import type { EnvoyHost, HttpStream } from '../../host/index.js';
+import { SSE_DONE, SSE_HEADERS, meshward, requestHeaders, sseEvents } from '../helpers.js';
+
+const HOUR_MS = 3_600_000;
+const START_MS = Math.floor(Date.UTC(2026, 10, 26, 10, 0, 0) / HOUR_MS) * HOUR_MS;
+const A = 'spiffe://corp.example/ns/team-a/sa/app';
+const BUDGET = 10_000;
+
+const budget: Budget = { name: 'team-a', principals: ['spiffe://corp.example/ns/team-a/*'], tokens: BUDGET, window: 'hour' };
+
+function filterConfig(leaseTokens: number): Record<string, unknown> {
+  return {
+    budgets: {
+      limits: [{ name: 'team-a', principals: ['spiffe://corp.example/ns/team-a/*'], tokens: BUDGET, window: 'hour' }],
+      lease: { cluster: 'meshward_cp', authority: 'cp.meshward', tokens: leaseTokens },
+    },
+  };
+}
+
+const delta = (i: number): string =>
+  `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"t${String(i % 1000).padStart(3, '0')}"},"finish_reason":null}]}\n\n`;
+
+interface Fleet {
+  envoys: EnvoyHost[];
+  answered: number;
+  /** Answers every pending lease call with the real lease service. */
+  pump(): void;
+}
+
+async function fleet(n: number, workers: number, leaseTokens: number): Promise<Fleet> {
+  // The service starts at the window start (one started mid-window grants nothing for that window).
+  const now = { ms: START_MS };
+  const service = createBudgetLeaseService({ budgets: () => [budget], now: () => new Date(now.ms), maxGrantFraction: 0.25 });
+  now.ms = START_MS + 60_000;
+  const envoys: EnvoyHost[] = [];
+  for (let i = 0; i < n; i++) {
+    envoys.push(
+      await meshward(filterConfig(leaseTokens), {
+        workers,
+        clusters: ['meshward_cp'],
+        properties: { 'xds.node.id': `envoy-${i}` },
+        startTimeNanos: BigInt(START_MS + 60_000) * 1_000_000n,
+      }),
+    );
+  }
+  const f: Fleet = {
+    envoys,
+    answered: 0,
+    pump() {
+      for (let again = true; again; ) {
+        again = false;
+        for (const e of envoys) {
+          for (const call of e.httpCalls) {
+            if (call.answered) continue;
+            again = true;
+            const req = JSON.parse(Buffer.from(call.body).toString('utf8')) as { nodeId: string; leases: { budget: string; key: string; spent: number; want: number }[] };
+            const grants = service.lease(req.nodeId, req.leases);
+            f.answered++;
+            call.respond({ headers: [[':status', '200'], ['content-type', 'application/json']], body: JSON.stringify({ leases: grants }) });
+          }
+        }
+      }
+    },
+  };
+  return f;
+}
+
+/** Starts a streamed request; returns the stream once admitted (lease calls answered), or undefined on 429. */
+function start(f: Fleet, e: EnvoyHost, worker: number): HttpStream | undefined {
+  const s = e.worker(worker).newStream({ properties: { 'connection.uri_san_peer_certificate': A } });
+  const b = JSON.stringify({ model: 'gpt-4o', stream: true, max_tokens: 400, messages: [{ role: 'user', content: 'x'.repeat(400) }] }); // 100 + 4 + 3 = 107
+  s.requestHeaders(requestHeaders('/v1/chat/completions', b), false);
+  s.requestBody(b, true);
+  f.pump();
+  if (s.localReply !== undefined) {
+    expect(s.localReply.status).toBe(429);
+    return undefined;
+  }
+  expect(s.upstream.endStream).toBe(true);
+  s.responseHeaders(SSE_HEADERS, false);
+  return s;
+}
+
+describe('fleet bound: leases from the control plane', () => {
+  it('4 Envoys × 2 workers on one 10,000-token budget charge at most the budget, and use nearly all of it', async () => {
+    const f = await fleet(4, 2, 1000);
+    const open: { s: HttpStream; i: number; done: boolean }[] = [];
+    let rejected = 0;
+    // Each round: every worker of every Envoy starts a stream (while admitted), then all open streams
+    // receive a delta; a stream ends after 300 deltas.
+    for (let round = 0; round < 400 && (rejected === 0 || open.some((o) => !o.done)); round++) {
+      if (round % 25 === 0) {
+        for (const e of f.envoys) {
+          for (let w = 0; w < 2; w++) {
+            const s = start(f, e, w);
+            if (s === undefined) rejected++;
+            else open.push({ s, i: 0, done: false });
+          }
+        }
+      }
+      for (const o of open) {
+        if (o.done) continue;
+        o.i++;
+        const end = o.i >= 300;
+        o.s.responseBody(delta(o.i) + (end ? SSE_DONE : ''), end);
+        f.pump();
+        if (end || o.s.downstream.bodyText.includes('"budget_exhausted":true')) {
+          if (!end) o.s.responseBody(SSE_DONE, true);
+          o.s.complete();
+          o.done = true;
+        }
+      }
+    }
+    let charged = 0;
+    let delivered = 0;
+    for (const o of open) {
+      const st = JSON.parse(Buffer.from(o.s.filterState.get('meshward.budget')!).toString('utf8')) as { budgets: { charged: number }[]; tokens_out: number };
+      charged += st.budgets[0]!.charged;
+      delivered += sseEvents(o.s.downstream.bodyText).filter((e) => typeof e === 'object' && !('meshward' in (e as object))).length;
+    }
+    const overshoot = charged - BUDGET;
+    console.log(JSON.stringify({ envoys: 4, workers: 2, budget: BUDGET, charged, overshoot, delivered_output_tokens: delivered, streams: open.length, rejected, lease_calls: f.answered }));
+    expect(charged).toBeLessThanOrEqual(BUDGET);
+    expect(charged).toBeGreaterThan(BUDGET * 0.9); // leases are taken back only at window end: at most 4 × a lease stranded
+    expect(rejected).toBeGreaterThan(0);
+  });
+
+  it('without leases, each Envoy enforces alone: the same traffic spends up to N × the budget', async () => {
+    const envoys: EnvoyHost[] = [];
+    for (let i = 0; i < 3; i++) {
+      envoys.push(await meshward({ budgets: { limits: [{ name: 'team-a', principals: ['*'], tokens: 1000, window: 'hour' }] } }, { startTimeNanos: BigInt(START_MS) * 1_000_000n }));
+    }
+    let admitted = 0;
+    for (const e of envoys) {
+      for (let k = 0; k < 20; k++) {
+        const s = e.worker(0).newStream({ properties: { 'connection.uri_san_peer_certificate': A } });
+        const b = JSON.stringify({ model: 'm', max_tokens: 93, messages: [{ role: 'user', content: 'x' }] }); // 1 + 4 + 3 + 93 = 101
+        s.requestHeaders(requestHeaders('/v1/chat/completions', b), false);
+        s.requestBody(b, true);
+        if (s.localReply === undefined) admitted++;
+      }
+    }
+    expect(admitted * 101).toBeGreaterThan(1000 * 2);
+    expect(admitted).toBe(3 * 9);
+  });
+});
