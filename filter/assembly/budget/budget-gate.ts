@@ -130,6 +130,8 @@ export class BudgetGate {
   waiter: LeaseWaiter | null = null;
   contextId: u32 = 0;
   private leaseTries: i32 = 0;
+  /** The last lease call failed (no answer, or not 200). */
+  leaseFailed: bool = false;
   private finished: bool = false;
 
   constructor(public budgets: BudgetConfig, public access: AccessConfig, public failOpen: bool, public maxBodyBytes: i32) {}
@@ -215,7 +217,21 @@ export class BudgetGate {
     const f = v.facts;
     const plan = this.plan!;
     const now = getCurrentTimeNanoseconds();
-    const r = plan.admit(f.promptTokens, f.maxTokens, f.stream, f.maxField >= 0, now);
+    if (this.leaseFailed) {
+      // The lease service did not answer: failure_mode decides (the local grant may still cover it).
+      const local = plan.admit(f.promptTokens, f.maxTokens, f.stream, f.maxField >= 0, now, false);
+      if (local == ADMIT || local == ADMIT_CLAMPED) {
+        this.decision = local == ADMIT ? "admitted" : "clamped";
+        if (local == ADMIT_CLAMPED) this.clampTo = plan.clampedTo;
+        return GATE_PASS;
+      }
+      if (this.failOpen) {
+        this.decision = "lease_unavailable_open";
+        return GATE_PASS;
+      }
+      return this.replyError(503, "budget_unavailable", "server_error", "meshward could not obtain a budget lease; failure_mode is closed.", "");
+    }
+    const r = plan.admit(f.promptTokens, f.maxTokens, f.stream, f.maxField >= 0, now, this.leaseTries < 2);
     this.recordRemaining();
     if (r == ADMIT) {
       this.decision = "admitted";
@@ -227,7 +243,7 @@ export class BudgetGate {
       v.count("meshward.budget." + statValue(plan.entries[plan.decisive].limit.name) + ".clamps", 1);
       return GATE_PASS;
     }
-    if (r == NEED_LEASE && this.leaseTries < 2) {
+    if (r == NEED_LEASE) {
       this.leaseTries++;
       if (this.requestLease(plan, plan.entries[plan.decisive])) return GATE_PAUSED;
       if (this.failOpen) {
@@ -586,26 +602,31 @@ export function onLeaseResponse(token: u32, bodySize: u32): bool {
   const call = v.calls.get(token);
   v.calls.delete(token);
   const status = getHeader(MapType.HttpCallResponseHeaders, ":status");
+  let ok = false;
   if (status != null && status == "200" && bodySize > 0) {
     const buf = getHttpCallResponseBody(0, bodySize);
-    if (buf != null) applyGrants(Uint8Array.wrap(buf));
+    if (buf != null) ok = applyGrants(Uint8Array.wrap(buf));
   }
+  v.count(ok ? "meshward.budget.lease.grants" : "meshward.budget.lease.failures", 1);
   for (let i = 0; i < call.waiters.length; i++) {
     const g = call.waiters[i];
-    setEffectiveContext(g.contextId);
+    g.leaseFailed = !ok;
+    // A stream that is gone (client reset while waiting) cannot be resumed.
+    if (setEffectiveContext(g.contextId) != WasmResult.Ok) continue;
     g.resume();
   }
   return true;
 }
 
-function applyGrants(bytes: Uint8Array): void {
+/** Applies a lease answer; false when it is not one. */
+function applyGrants(bytes: Uint8Array): bool {
   const r = parseJson(bytes);
-  if (r.value == null) return;
+  if (r.value == null) return false;
   const leases = r.value!.get("leases");
-  if (leases == null || leases.kind != JsonKind.Array) return;
+  if (leases == null || leases.kind != JsonKind.Array) return false;
   const v = vm();
   const cfg = currentBudgets;
-  if (cfg == null) return;
+  if (cfg == null) return false;
   for (let i = 0; i < leases.items.length; i++) {
     const l = leases.items[i];
     const name = l.get("budget");
@@ -621,6 +642,7 @@ function applyGrants(bytes: Uint8Array): void {
       v.ledger.grant("meshward.budget." + lim.name + "|" + key.str, window, <i64>granted.num);
     }
   }
+  return true;
 }
 
 let currentBudgets: BudgetConfig | null = null;

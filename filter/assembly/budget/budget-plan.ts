@@ -97,9 +97,10 @@ export class BudgetPlan {
   /**
    * Admission for a prompt of `prompt` estimated tokens asking for `maxOut` output tokens (-1 = not
    * given). `canClamp`: the body has a max field that can be rewritten. On ADMIT / ADMIT_CLAMPED
-   * the prompt (and, non-streamed, the output allowance) is charged.
+   * the prompt (and, non-streamed, the output allowance) is charged. In lease mode a shortfall
+   * returns NEED_LEASE while `allowLease`; otherwise clamp/reject decide on the local grant.
    */
-  admit(prompt: i64, maxOut: i64, streaming: bool, canClamp: bool, nowNs: u64): i32 {
+  admit(prompt: i64, maxOut: i64, streaming: bool, canClamp: bool, nowNs: u64, allowLease: bool = true): i32 {
     this.streaming = streaming;
     this.promptTokens = prompt;
     this.decisive = -1;
@@ -114,8 +115,9 @@ export class BudgetPlan {
       const need = costUnits(e.cost, prompt, 0, assumed);
       if (remaining >= need) continue;
       if (e.limit.dryRun) continue;
-      if (this.leased && this.cfg.lease != null) {
+      if (this.leased && allowLease && this.cfg.lease != null) {
         this.decisive = i;
+        this.retryAfterSeconds = <i64>((windowRemainingNs(nowNs, windowSeconds(e.limit.window)) + 999_999_999) / 1_000_000_000);
         return NEED_LEASE;
       }
       const fit = outputThatFits(e.cost, prompt, remaining);

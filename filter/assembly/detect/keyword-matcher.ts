@@ -371,6 +371,36 @@ const MAX_WS_RUN: i32 = 64;
     }
   }
 
+  /** Address of the 8 x 16-byte nibble tables (lo0, hi0, ..., lo3, hi3) for a fused scan loop. */
+  get tablesPtr(): usize {
+    return changetype<usize>(this.tables);
+  }
+  /** Whether candidates preceded by an ASCII letter can be dropped (see findAll). */
+  get gated(): bool {
+    return this.startGated;
+  }
+
+  /**
+   * Verifies a fingerprint candidate starting at `s` (from findAll or a fused scan loop): a quick
+   * trigram filter, then the hash chains. Appends hits like findAll.
+   */
+  // @ts-ignore: decorator
+  @inline candidate(p: usize, len: i32, s: i32, hits: FindingList): void {
+    const q = p + <usize>s;
+    const r1 = <u32>load<u8>(q, 1);
+    if (this.has2 || r1 <= 0x20 || testBit(this.tri, filterHash3(<u32>load<u8>(q) | 0x20, r1 | 0x20, <u32>load<u8>(q, 2) | 0x20))) {
+      this.verifyAt(p, len, s, hits);
+    }
+  }
+
+  /** The scalar part of findAll for candidate starts in [from, len). */
+  findTail(p: usize, len: i32, from: i32, hits: FindingList): void {
+    for (let i = from; i < len - 1; i++) {
+      if (this.startGated && i > 0 && ((<u32>load<u8>(p + <usize>(i - 1)) | 0x20) - 0x61) < 26) continue;
+      if (this.fingerprint(p, len, i)) this.verifyAt(p, len, i, hits);
+    }
+  }
+
   private fingerprint(p: usize, len: i32, i: i32): bool {
     const tb = changetype<usize>(this.tables);
     let m: u32 = 0xff;

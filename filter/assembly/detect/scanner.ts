@@ -141,19 +141,18 @@ const SCRATCH = memory.data(64);
     out.reset();
     if (len <= 0) return 0;
     const en = this.enabled & mask;
-    scanBytes(this, en, ptr, len, out);
-    if (this.keywords.termCount > 0 && (mask & ((1 << DETECTOR_CUSTOM) | (1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY))) != 0) {
-      this.scanKeywords(ptr, len, out, en, (mask & (1 << DETECTOR_CUSTOM)) != 0);
-    }
+    const kw = this.keywords.termCount > 0 && len >= 2 &&
+      (mask & ((1 << DETECTOR_CUSTOM) | (1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY))) != 0;
+    this.hits.reset();
+    scanBytes(this, en, ptr, len, out, kw ? this.keywords : null, this.hits);
+    if (kw) this.processKeywordHits(ptr, len, out, en, (mask & (1 << DETECTOR_CUSTOM)) != 0);
     resolveOverlaps(out, this.scratch);
     if (reportFrom > 0) clipBefore(out, reportFrom);
     return out.count;
   }
 
-  private scanKeywords(p: usize, len: i32, out: FindingList, en: u32, custom: bool): void {
+  private processKeywordHits(p: usize, len: i32, out: FindingList, en: u32, custom: bool): void {
     const hits = this.hits;
-    hits.reset();
-    this.keywords.findAll(p, len, hits);
     const kw = this.keywords;
     let phraseSkip = 0;
     for (let i = 0; i < hits.count; i++) {
@@ -223,7 +222,7 @@ addTrigger(0x5f, 16); // '_'
 addTrigger(0x78, 32); // 'x'
 addTrigger(0xf3, 64);
 
-function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): void {
+function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, kw: KeywordMatcher | null, hits: FindingList): void {
   skipUntil = 0;
   ipv6Skip = 0;
   const c0 = i8x16.splat(0x30);
@@ -236,15 +235,55 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): 
   // trigger bytes '@' ':' '_' '-' 'A' 'J' 'x' '/' 0xE2 0xEF 0xF3 as a nibble-table set membership
   const lo = v128.load(TRIGGER_LO);
   const hi = v128.load(TRIGGER_HI);
+  // keyword fingerprint tables (fused Teddy pass, see KeywordMatcher.findAll for the scheme)
+  const useKw = kw != null;
+  const tb = useKw ? changetype<KeywordMatcher>(kw).tablesPtr : TRIGGER_LO;
+  const klo0 = useKw ? v128.load(tb) : zero;
+  const khi0 = useKw ? v128.load(tb, 16) : zero;
+  const klo1 = useKw ? v128.load(tb, 32) : zero;
+  const khi1 = useKw ? v128.load(tb, 48) : zero;
+  const klo2 = useKw ? v128.load(tb, 64) : zero;
+  const khi2 = useKw ? v128.load(tb, 80) : zero;
+  const klo3 = useKw ? v128.load(tb, 96) : zero;
+  const khi3 = useKw ? v128.load(tb, 112) : zero;
+  const gate = useKw && changetype<KeywordMatcher>(kw).gated ? i8x16.splat(-1) : zero;
+  const c20 = i8x16.splat(0x20);
+  let pT0 = zero;
+  let pT1 = zero;
+  let pT2 = zero;
+  let pL = zero;
   let prev = i8x16.splat(0);
   let i = 0;
   while (i + 16 <= len) {
     const v = v128.load(p + <usize>i);
     const pv = i8x16.shuffle(prev, v, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
     prev = v;
+    const vlo = v128.and(v, nib);
+    const vhi = i8x16.shr_u(v, 4);
+    if (useKw) {
+      const t0 = v128.and(i8x16.swizzle(klo0, vlo), i8x16.swizzle(khi0, vhi));
+      const t1 = v128.and(i8x16.swizzle(klo1, vlo), i8x16.swizzle(khi1, vhi));
+      const t2 = v128.and(i8x16.swizzle(klo2, vlo), i8x16.swizzle(khi2, vhi));
+      const t3 = v128.and(i8x16.swizzle(klo3, vlo), i8x16.swizzle(khi3, vhi));
+      const letter = v128.and(gate, i8x16.lt_u(i8x16.sub(v128.or(v, c20), ca), c26));
+      let km = v128.and(t3, i8x16.shuffle(pT2, t2, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30));
+      km = v128.and(km, i8x16.shuffle(pT1, t1, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29));
+      km = v128.and(km, i8x16.shuffle(pT0, t0, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28));
+      km = v128.andnot(km, i8x16.shuffle(pL, letter, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27));
+      pT0 = t0;
+      pT1 = t1;
+      pT2 = t2;
+      pL = letter;
+      let kbits = i8x16.bitmask(i8x16.ne(km, zero));
+      while (kbits != 0) {
+        const s = i + ctz(kbits) - 3;
+        kbits &= kbits - 1;
+        if (s >= 0) changetype<KeywordMatcher>(kw).candidate(p, len, s, hits);
+      }
+    }
     const dig = i8x16.lt_u(i8x16.sub(v, c0), c10);
     const pdig = i8x16.lt_u(i8x16.sub(pv, c0), c10);
-    const trig = v128.and(i8x16.swizzle(lo, v128.and(v, nib)), i8x16.swizzle(hi, i8x16.shr_u(v, 4)));
+    const trig = v128.and(i8x16.swizzle(lo, vlo), i8x16.swizzle(hi, vhi));
     // a digit run glued to a lower-case letter or '_' (hex ids, "sha256", "x86_64") cannot start
     // any numeric value; IBAN check digits follow upper-case letters and stay
     const pword = v128.or(i8x16.lt_u(i8x16.sub(pv, ca), c26), i8x16.eq(pv, cus));
@@ -261,6 +300,7 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList): 
     }
     i += 16;
   }
+  if (useKw) changetype<KeywordMatcher>(kw).findTail(p, len, max(0, i - 3), hits);
   for (; i < len; i++) {
     if (i < skipUntil) continue;
     const c = <u32>load<u8>(p + <usize>i);

@@ -79,9 +79,12 @@ async function fleet(n: number, workers: number, leaseTokens: number): Promise<F
 }
 
 /** Starts a streamed request; returns the stream once admitted (lease calls answered), or undefined on 429. */
-function start(f: Fleet, e: EnvoyHost, worker: number): HttpStream | undefined {
+function start(f: Fleet, e: EnvoyHost, worker: number, includeUsage = false, maxTokens = 400): HttpStream | undefined {
   const s = e.worker(worker).newStream({ properties: { 'connection.uri_san_peer_certificate': A } });
-  const b = JSON.stringify({ model: 'gpt-4o', stream: true, max_tokens: 400, messages: [{ role: 'user', content: 'x'.repeat(400) }] }); // 100 + 4 + 3 = 107
+  const b = JSON.stringify({
+    model: 'gpt-4o', stream: true, max_tokens: maxTokens, messages: [{ role: 'user', content: 'x'.repeat(400) }], // estimate 100 + 4 + 3 = 107
+    ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+  });
   s.requestHeaders(requestHeaders('/v1/chat/completions', b), false);
   s.requestBody(b, true);
   f.pump();
@@ -136,6 +139,42 @@ describe('fleet bound: leases from the control plane', () => {
     expect(charged).toBeLessThanOrEqual(BUDGET);
     expect(charged).toBeGreaterThan(BUDGET * 0.9); // leases are taken back only at window end: at most 4 × a lease stranded
     expect(rejected).toBeGreaterThan(0);
+  });
+
+  it('with usage reporting a larger prompt than estimated, the excess is bounded by E (usage − estimate per admitted request)', async () => {
+    const f = await fleet(3, 2, 500);
+    const PROMPT_USAGE = 130; // 23 more than the estimate of 107
+    const streams: HttpStream[] = [];
+    let rejected = 0;
+    for (let round = 0; round < 30 && rejected < 6; round++) {
+      for (const e of f.envoys) {
+        for (let w = 0; w < 2; w++) {
+          const s = start(f, e, w, true, 60);
+          if (s === undefined) {
+            rejected++;
+            continue;
+          }
+          streams.push(s);
+          // 60 output deltas, then the usage chunk the client asked for.
+          let cut = false;
+          for (let i = 1; i <= 60 && !cut; i++) {
+            s.responseBody(delta(i), false);
+            f.pump();
+            cut = s.downstream.bodyText.includes('"budget_exhausted":true');
+          }
+          const usage = `data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":${PROMPT_USAGE},"completion_tokens":60,"total_tokens":${PROMPT_USAGE + 60}}}\n\n`;
+          s.responseBody(usage + SSE_DONE, true);
+          f.pump();
+          s.complete();
+        }
+      }
+    }
+    let charged = 0;
+    for (const s of streams) charged += (JSON.parse(Buffer.from(s.filterState.get('meshward.budget')!).toString('utf8')) as { budgets: { charged: number }[] }).budgets[0]!.charged;
+    const E = streams.length * (PROMPT_USAGE - 107);
+    console.log(JSON.stringify({ scenario: 'usage_above_estimate', envoys: 3, workers: 2, budget: BUDGET, charged, overshoot: charged - BUDGET, bound_E: E, streams: streams.length, rejected }));
+    expect(rejected).toBeGreaterThan(0);
+    expect(charged).toBeLessThanOrEqual(BUDGET + E);
   });
 
   it('without leases, each Envoy enforces alone: the same traffic spends up to N × the budget', async () => {
