@@ -98,8 +98,8 @@ async function host(cfg: string): Promise<EnvoyHost> {
   return createEnvoyHost({ wasm, pluginConfig: cfg, bufferLimitBytes: 16 * MiB });
 }
 
-function sendRequest(envoy: EnvoyHost, path: string, contentType: string, body: Uint8Array, response?: Uint8Array): void {
-  const s = envoy.newStream();
+function sendRequest(envoy: EnvoyHost, path: string, contentType: string, body: Uint8Array, response?: Uint8Array, principal?: string): void {
+  const s = envoy.newStream(principal === undefined ? {} : { properties: { 'connection.uri_san_peer_certificate': principal } });
   s.requestHeaders([[':method', 'POST'], [':path', path], [':authority', 'llm'], ['content-type', contentType], ['content-length', String(body.length)], ['x-request-id', 'b']], false);
   s.requestBody(body, true);
   if (response) {
@@ -184,14 +184,14 @@ async function main(): Promise<void> {
     usage: { prompt_tokens: 500, completion_tokens: 900, total_tokens: 1400 },
   });
   const resp4k = enc.encode(respText);
-  const perRequest = async (cfg: string): Promise<{ p50: number; p99: number }> => {
+  const perRequest = async (cfg: string, principal?: string): Promise<{ p50: number; p99: number }> => {
     const envoy = await host(cfg);
-    for (let i = 0; i < 300; i++) sendRequest(envoy, '/v1/chat/completions', 'application/json', req2k, resp4k);
+    for (let i = 0; i < 300; i++) sendRequest(envoy, '/v1/chat/completions', 'application/json', req2k, resp4k, principal);
     const samples: number[] = [];
     const t0 = Date.now();
     while (samples.length < 20000 && Date.now() - t0 < 1500) {
       const a = process.hrtime.bigint();
-      sendRequest(envoy, '/v1/chat/completions', 'application/json', req2k, resp4k);
+      sendRequest(envoy, '/v1/chat/completions', 'application/json', req2k, resp4k, principal);
       samples.push(Number(process.hrtime.bigint() - a) / 1000);
       if (samples.length % 500 === 0) envoy.clearLogs();
     }
@@ -209,6 +209,26 @@ async function main(): Promise<void> {
   console.log(`  detectors off               p50 ${figures.request_off_p50_us} µs, p99 ${figures.request_off_p99_us} µs`);
   console.log(`  all detectors on            p50 ${figures.request_on_p50_us} µs, p99 ${figures.request_on_p99_us} µs`);
   console.log(`  overhead of inspection      p50 ${figures.overhead_p50_us} µs, p99 ${figures.overhead_p99_us} µs`);
+
+  // The budget path (docs/budgets.md): identity, model access check, request estimate, admission
+  // (shared-data CAS), usage settlement, counters and the filter state. A budget large enough never
+  // to refuse, so every request takes the whole path.
+  const budgetSections = {
+    budgets: { limits: [{ name: 'bench', principals: ['spiffe://bench/*'], tokens: 1_000_000_000_000, window: 'hour', costs: [{ model: 'gpt-4o*', input: 2.5, cached_input: 1.25, output: 10 }] }] },
+    model_access: { lists: [{ name: 'bench', principals: ['spiffe://bench/*'], models: ['gpt-4o*'] }] },
+  };
+  const caller = 'spiffe://bench/ns/a/sa/b';
+  const offCaller = await perRequest(config('off'), caller);
+  const budgetOnly = await perRequest(config('off', budgetSections), caller);
+  const allBudget = await perRequest(config('alert', budgetSections), caller);
+  figures.budget_request_p50_us = round(budgetOnly.p50);
+  figures.budget_request_p99_us = round(budgetOnly.p99);
+  figures.budget_overhead_p50_us = round(budgetOnly.p50 - offCaller.p50);
+  figures.budget_overhead_p99_us = round(budgetOnly.p99 - offCaller.p99);
+  figures.all_with_budget_overhead_p50_us = round(allBudget.p50 - offCaller.p50);
+  console.log(`  budgets + access, detectors off p50 ${figures.budget_request_p50_us} µs, p99 ${figures.budget_request_p99_us} µs`);
+  console.log(`  overhead of the budget path p50 ${figures.budget_overhead_p50_us} µs, p99 ${figures.budget_overhead_p99_us} µs`);
+  console.log(`  all detectors + budgets     overhead p50 ${figures.all_with_budget_overhead_p50_us} µs`);
 
   // Module size and memory --------------------------------------------------------------------
   figures.module_bytes = statSync(WASM).size;
@@ -234,6 +254,7 @@ async function main(): Promise<void> {
   console.log(`  >= 300 MB/s                 ${verdict(Math.min(figures.inspect_mixed_1mib_mb_s, figures.inspect_chat_64kib_mb_s) >= 300)}`);
   console.log(`  faster than RegExp          ${verdict(figures.speedup_vs_regexp_mixed_x > 1 && figures.speedup_vs_regexp_chat_x > 1)}`);
   console.log(`  p50 overhead <= 50 µs       ${verdict(figures.overhead_p50_us <= 50)}`);
+  console.log(`  budget path p50 <= 50 µs    ${verdict(figures.budget_overhead_p50_us! <= 50)} (with detectors: ${verdict(figures.all_with_budget_overhead_p50_us! <= 50)})`);
   console.log(`  memory <= 3x body           ${verdict(Math.max(figures.memory_1mib_alert_ratio_x!, figures.memory_1mib_redact_ratio_x!) <= 3)}`);
   figures.loadavg_1m = round(loadavg()[0]!, 2);
   console.log(`machine load average (1 min) ${figures.loadavg_1m} on ${cpus().length} CPUs (timings are shared-machine figures)`);

@@ -43,6 +43,17 @@ const VALID = [
     inspect: { request_shape: 'openai_chat', response_shape: 'auto' },
     audit: { log: 'findings' },
   },
+  {
+    budgets: {
+      limits: [
+        { name: 'team-a', principals: ['spiffe://corp.example/ns/team-a/*'], models: ['gpt-4o*'], routes: ['chat'], tokens: 100000, window: 'hour', shared: false, on_exceed: 'clamp', min_output_tokens: 32, dry_run: false, costs: [{ model: 'gpt-4o*', input: 2.5, cached_input: 1.25, output: 10 }] },
+      ],
+      api_keys: { header: 'x-api-key', keys: [{ sha256: 'a'.repeat(64), identity: 'apikey:team-a' }] },
+      default_output_tokens: 512,
+      lease: { cluster: 'meshward_cp', authority: 'cp', path: '/v1/budget-leases', tokens: 1000, timeout_ms: 500, authorization: 'Bearer x' },
+    },
+    model_access: { lists: [{ name: 'all', principals: ['*'], models: [] }], check_model_header: false },
+  },
 ];
 
 const INVALID = [
@@ -57,6 +68,12 @@ const INVALID = [
   { custom_detectors: [{ id: 'email', keywords: ['ab'] }] },
   { principals: [{ detectors: {} }] },
   { audit: { log: 'verbose' } },
+  { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 10, window: 'week' }] } },
+  { budgets: { limits: [{ name: 'x', principals: [], tokens: 10, window: 'hour' }] } },
+  { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 0, window: 'hour' }] } },
+  { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 10, window: 'hour', on_exceed: 'cut' }] } },
+  { budgets: { limits: [], lease: { cluster: 'c' } } },
+  { model_access: { lists: [{ name: 'x', principals: ['*'] }] } },
 ];
 
 describe('config.schema.json', () => {

@@ -140,7 +140,9 @@ export function createDlpEngine(options: DlpEngineOptions): DlpEnginePort {
           const reply = s.localReply;
           const passed = input.direction === 'request' ? s.upstream : s.downstream;
           s.complete();
-          const lines = auditLines(host.logs);
+          // Only the audit lines of the inspected direction count: a local reply to a blocked
+          // request runs through the filter's response callbacks and logs a response line too.
+          const lines = auditLines(host.logs).filter((l) => l.direction === undefined || l.direction === input.direction);
           const findings = lines.flatMap((l) => l.findings ?? []);
           const outcome = [...lines].reverse().find((l) => l.outcome !== undefined)?.outcome;
           const verdict = outcome ?? (reply !== undefined ? 'block' : 'allow');

@@ -15,8 +15,9 @@
  * - A message that does not decode ends that stream with INVALID_ARGUMENT (Envoy reconnects); other
  *   streams are not affected. When the client half-closes, the call completes with an empty
  *   StreamAccessLogsResponse, as Envoy expects.
- * - Lifecycle: `listen()` binds (port 0 = ephemeral) and resolves the port; `close()` ends every
- *   stream, stops the server and the queue. The caller owns `onRecords`' target.
+ * - Lifecycle: `listen()` binds its own server (port 0 = ephemeral) and resolves the port, or
+ *   `addTo()` registers the service on a server the caller owns (the ADS one: same port);
+ *   `close()` ends every ALS stream, stops its own server if any, and the queue.
  * - Metrics (prom-client, on the given registry): entries received/dropped, streams, malformed
  *   messages, unparseable summaries, queue depth, paused state.
  */
@@ -73,6 +74,12 @@ export interface AlsStats extends IngestQueueStats {
 }
 
 export interface AlsServer {
+  /**
+   * Registers the service on an existing grpc-js server that the caller binds and owns — e.g. the
+   * one serving ADS, since the bootstraps in envoy/ point `meshward_als` at the xDS address.
+   */
+  addTo(server: grpc.Server): void;
+  /** Creates and binds its own grpc-js server; resolves with the bound port. Call at most once. */
   listen(options: { host: string; port: number; credentials?: grpc.ServerCredentials }): Promise<number>;
   close(): Promise<void>;
   stats(): AlsStats;
@@ -84,10 +91,7 @@ export interface AlsServer {
 export function createAlsServer(options: AlsServerOptions): AlsServer {
   const registry = options.registry ?? new Registry();
   const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.keepalive_permit_without_calls': 1,
-  });
+  let server: grpc.Server | undefined;
   const calls = new Set<grpc.ServerReadableStream<Buffer, Buffer>>();
   const counters: DecodeCounters & { messages: number; malformed: number; otherLogNames: number } = {
     badSummaries: 0,
@@ -189,14 +193,21 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
       calls.delete(call);
     });
   };
-  server.addService(ALS_SERVICE_DEFINITION, { StreamAccessLogs: handler as grpc.UntypedHandleCall });
+  const implementation = { StreamAccessLogs: handler as grpc.UntypedHandleCall };
 
   let closed = false;
   return {
     registry,
+    addTo(target) {
+      target.addService(ALS_SERVICE_DEFINITION, implementation);
+    },
     listen({ host, port, credentials }) {
+      if (server !== undefined) return Promise.reject(new Error('listen: already listening'));
+      const own = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.keepalive_permit_without_calls': 1 });
+      own.addService(ALS_SERVICE_DEFINITION, implementation);
+      server = own;
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
+        own.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
           if (err !== null) reject(err);
           else resolve(bound);
         });
@@ -207,17 +218,20 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
       closed = true;
       for (const c of calls) c.destroy();
       calls.clear();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        t.unref();
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
+      const own = server;
+      if (own !== undefined) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            own.forceShutdown();
+            resolve();
+          }, 1000);
+          t.unref();
+          own.tryShutdown(() => {
+            clearTimeout(t);
+            resolve();
+          });
         });
-      });
+      }
       queue.close();
     },
     stats: () => ({

@@ -44,8 +44,14 @@ export interface ClosedLoopOptions {
   /** The API's candidate check, applied to the rollout guard's commits. */
   readonly validate?: CandidateValidator;
   readonly sinks?: readonly AlertSink[];
-  /** Where the ALS server listens; absent: no server (records can still be fed with `ingest`). */
-  readonly als?: { readonly host: string; readonly port: number; readonly credentials?: ServerCredentials; readonly queueCapacity?: number };
+  /**
+   * Where the ALS server listens on its own port. Absent: it does not listen; register it on the
+   * ADS server's grpc-js server with `closedLoop.als.addTo(server)` (one port, as the bootstraps in
+   * envoy/ expect), or feed records with `ingest`.
+   */
+  readonly als?: { readonly host: string; readonly port: number; readonly credentials?: ServerCredentials };
+  /** Ingestion queue capacity in access-log entries. Defaults to 65,536. */
+  readonly alsQueueCapacity?: number;
   readonly signals?: {
     readonly bucketMs?: number;
     readonly windowBuckets?: number;
@@ -73,8 +79,7 @@ export interface ClosedLoop {
   readonly guard: RolloutGuard;
   readonly rollups: CallRollups;
   readonly windows: TimeWindowAuditor;
-  /** Undefined without `als`. */
-  readonly als: AlsServer | undefined;
+  readonly als: AlsServer;
   /** telemetry, signals, alerts and sink metrics; pass it to the API's `metricsRegistries`. */
   readonly registry: Registry;
 }
@@ -122,7 +127,13 @@ export function createClosedLoop(options: ClosedLoopOptions): ClosedLoop {
     signals.ingest(batch);
     rollups.add(batch);
   };
-  const als = options.als === undefined ? undefined : createAlsServer({ onRecords: ingest, registry, logName: 'meshward', ...(options.als.queueCapacity === undefined ? {} : { queueCapacity: options.als.queueCapacity }), onError: (err, ctx) => log.warn({ err, ...ctx }, `ALS: ${ctx.what}`) });
+  const als = createAlsServer({
+    onRecords: ingest,
+    registry,
+    logName: 'meshward',
+    ...(options.alsQueueCapacity === undefined ? {} : { queueCapacity: options.alsQueueCapacity }),
+    onError: (err, ctx) => log.warn({ err, ...ctx }, `ALS: ${ctx.what}`),
+  });
 
   let flushTimer: ClockTimer | undefined;
   const flushEvery = options.rollupFlushMs ?? 10_000;
@@ -162,14 +173,14 @@ export function createClosedLoop(options: ClosedLoopOptions): ClosedLoop {
       signals.start();
       windows.start();
       armFlush();
-      const alsPort = als === undefined || options.als === undefined ? undefined : await als.listen({ host: options.als.host, port: options.als.port, ...(options.als.credentials === undefined ? {} : { credentials: options.als.credentials }) });
+      const alsPort = options.als === undefined ? undefined : await als.listen({ host: options.als.host, port: options.als.port, ...(options.als.credentials === undefined ? {} : { credentials: options.als.credentials }) });
       log.info({ alsPort }, 'closed loop started');
       return { alsPort };
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await als?.close();
+      await als.close();
       signals.stop();
       windows.stop();
       if (flushTimer !== undefined) clock.clearTimer(flushTimer);

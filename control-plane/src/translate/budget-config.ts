@@ -8,9 +8,14 @@
  * `<model>|<kind>|<i>` (routes.ts), so a budget's `routes: ["chat"]` becomes `"routes": ["chat"]`
  * and the filter matches a route name equal to it or starting with `chat|`.
  */
+import { isIP } from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import { ClusterSchema, Cluster_DiscoveryType, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Budget, ModelAccessList } from '../model/budget.js';
 import type { DlpPolicy } from '../model/dlp-policy.js';
 import type { MeshModel } from '../model/mesh-model.js';
+import { ms } from './proto-helpers.js';
+import { upstreamMtlsSocket } from './tls.js';
 
 /** Where proxies ask for budget leases (the fleet bound); absent: each proxy enforces alone. */
 export interface BudgetLeaseTarget {
@@ -22,6 +27,8 @@ export interface BudgetLeaseTarget {
   readonly path?: string;
   /** Tokens asked per lease (a fraction of the budget). Defaults to the filter's default. */
   readonly leaseTokens?: number;
+  /** `authorization` header of lease calls. */
+  readonly authorization?: string;
 }
 
 const byName = <T extends { readonly name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -67,6 +74,7 @@ export function budgetConfigSections(model: MeshModel, lease?: BudgetLeaseTarget
       const l: Record<string, unknown> = { cluster: lease.cluster, authority: lease.authority };
       if (lease.path !== undefined) l['path'] = lease.path;
       if (lease.leaseTokens !== undefined) l['tokens'] = lease.leaseTokens;
+      if (lease.authorization !== undefined) l['authorization'] = lease.authorization;
       section['lease'] = l;
     }
     out['budgets'] = section;
@@ -79,4 +87,69 @@ export function budgetConfigSections(model: MeshModel, lease?: BudgetLeaseTarget
 export function filterConfigOf(model: MeshModel, p: DlpPolicy, lease?: BudgetLeaseTarget): Record<string, unknown> {
   if (p.scope.kind !== 'global') return { ...p.config };
   return { ...p.config, ...budgetConfigSections(model, lease) };
+}
+
+/** The Envoy cluster through which proxies reach the lease service. */
+export const BUDGET_LEASE_CLUSTER = 'meshward_budget_leases';
+
+/**
+ * Where the control plane serves `POST /v1/budget-leases` (its REST API), as the controller knows
+ * it from its settings. Translate turns it into a cluster and the filter's `budgets.lease`.
+ */
+export interface BudgetLeaseEndpoint {
+  /** IP literal or DNS name of the REST API. */
+  readonly address: string;
+  readonly port: number;
+  /** `mtls`: mesh mTLS (the API's clientCa is the mesh trust bundle); `plaintext` for tests. Defaults to `mtls`. */
+  readonly tls?: 'mtls' | 'plaintext';
+  /** SPIFFE ID the API presents (checked when `tls` is `mtls`); absent: any identity of the trust domain. */
+  readonly identity?: string;
+  /** `authorization` header value (a viewer token) the proxies send; absent: none. */
+  readonly authorization?: string;
+  /** Tokens asked per lease; absent: the filter's default (a quarter of the budget). */
+  readonly leaseTokens?: number;
+}
+
+/** The lease target the filter config names, for an endpoint. */
+export function budgetLeaseTarget(e: BudgetLeaseEndpoint): BudgetLeaseTarget {
+  return {
+    cluster: BUDGET_LEASE_CLUSTER,
+    authority: e.address,
+    ...(e.leaseTokens !== undefined ? { leaseTokens: e.leaseTokens } : {}),
+    ...(e.authorization !== undefined ? { authorization: e.authorization } : {}),
+  };
+}
+
+/** STRICT_DNS (or STATIC for an IP) cluster of the lease endpoint, mesh mTLS unless `plaintext`. */
+export function budgetLeaseCluster(e: BudgetLeaseEndpoint, trustDomain: string): Cluster {
+  const ip = isIP(e.address) !== 0;
+  return create(ClusterSchema, {
+    name: BUDGET_LEASE_CLUSTER,
+    clusterDiscoveryType: { case: 'type', value: ip ? Cluster_DiscoveryType.STATIC : Cluster_DiscoveryType.STRICT_DNS },
+    connectTimeout: ms(2000),
+    loadAssignment: {
+      clusterName: BUDGET_LEASE_CLUSTER,
+      endpoints: [
+        {
+          lbEndpoints: [
+            {
+              hostIdentifier: {
+                case: 'endpoint',
+                value: { address: { address: { case: 'socketAddress', value: { address: e.address, portSpecifier: { case: 'portValue', value: e.port } } } } },
+              },
+            },
+          ],
+        },
+      ],
+    },
+    ...((e.tls ?? 'mtls') === 'mtls'
+      ? {
+          transportSocket: upstreamMtlsSocket(
+            e.identity !== undefined ? { kind: 'exact', spiffeIds: [e.identity] } : { kind: 'trustDomain', trustDomain },
+            false,
+            ip ? undefined : e.address,
+          ),
+        }
+      : {}),
+  });
 }

@@ -46,6 +46,7 @@ import { gatewayRouteConfiguration, grpcServerRouteConfiguration, proxylessRoute
 import { TranslateError } from './translate-error.js';
 import type { TranslatedResources } from './translated-resources.js';
 import { dlpExtensionConfig, dlpHttpFilter, moduleFor, wasmFetchCluster } from './wasm.js';
+import { budgetLeaseCluster, budgetLeaseTarget, type BudgetLeaseEndpoint } from './budget-config.js';
 
 /** A set of nodes served the same resources (see the module comment for how a workload is found). */
 export interface NodeGroup {
@@ -68,6 +69,11 @@ export interface TranslateOptions {
    * needs GRPC_XDS_EXPERIMENTAL_RBAC=true, or it rejects the listener).
    */
   readonly proxylessRbac?: boolean;
+  /**
+   * Where proxies ask for token-budget leases (the fleet bound, docs/budgets.md). Absent: each
+   * proxy enforces budgets alone (the fleet may spend up to N × a budget).
+   */
+  readonly budgetLeases?: BudgetLeaseEndpoint;
 }
 
 /** The workload a node group is served as, or a TranslateError saying why there is none. */
@@ -116,6 +122,8 @@ class Collector {
   readonly endpoints = new Map<string, ClusterLoadAssignment>();
   readonly extensionConfigs: TypedExtensionConfig[] = [];
   readonly secrets = new Set<string>();
+  /** TranslateOptions.budgetLeases. */
+  budgetLeases: BudgetLeaseEndpoint | undefined = undefined;
 
   addModelClusters(model: MeshModel, svc: ModelService, proxyless: boolean): void {
     svc.versions.forEach((v, i) => {
@@ -134,8 +142,17 @@ class Collector {
   }
 
   addDlp(model: MeshModel, policies: readonly DlpPolicy[]): HttpFilter[] {
+    const leases = this.budgetLeases;
+    if (leases !== undefined && (model.budgets ?? []).length > 0 && policies.some((p) => p.scope.kind === 'global')) {
+      const c = budgetLeaseCluster(leases, model.mesh.trustDomain);
+      this.clusters.set(c.name, c);
+      if ((leases.tls ?? 'mtls') === 'mtls') {
+        this.secrets.add(SECRET_WORKLOAD_CERT);
+        this.secrets.add(SECRET_TRUST_BUNDLE);
+      }
+    }
     return policies.map((p) => {
-      this.extensionConfigs.push(dlpExtensionConfig(model, p));
+      this.extensionConfigs.push(dlpExtensionConfig(model, p, leases === undefined ? undefined : budgetLeaseTarget(leases)));
       const fetch = wasmFetchCluster(moduleFor(model, p));
       if (fetch) this.clusters.set(fetch.name, fetch);
       return dlpHttpFilter(p);
@@ -162,8 +179,9 @@ function envoyFilterChain(model: MeshModel, served: readonly string[], rbacHttp:
   return filters;
 }
 
-function translateGateway(model: MeshModel, w: Workload, now: Date): TranslatedResources {
+function translateGateway(model: MeshModel, w: Workload, now: Date, leases?: BudgetLeaseEndpoint): TranslatedResources {
   const out = new Collector();
+  out.budgetLeases = leases;
   const services = exposedModels(model, w);
   const port = w.listener?.port ?? DEFAULT_GATEWAY_PORT;
   const name = gatewayListenerName(port);
@@ -198,8 +216,9 @@ function servedModel(model: MeshModel, w: Workload): ModelService {
   return svc;
 }
 
-function translateSidecar(model: MeshModel, w: Workload, now: Date): TranslatedResources {
+function translateSidecar(model: MeshModel, w: Workload, now: Date, leases?: BudgetLeaseEndpoint): TranslatedResources {
   const out = new Collector();
+  out.budgetLeases = leases;
   const svc = servedModel(model, w);
   const appPort = w.serves?.appPort ?? DEFAULT_APP_PORT;
   const port = w.listener?.port ?? DEFAULT_SIDECAR_PORT;
@@ -264,9 +283,9 @@ export function translateAll(model: MeshModel, group: NodeGroup, options: Transl
   const w = resolveWorkload(model, group);
   switch (w.role) {
     case 'gateway':
-      return translateGateway(model, w, options.now);
+      return translateGateway(model, w, options.now, options.budgetLeases);
     case 'sidecar':
-      return translateSidecar(model, w, options.now);
+      return translateSidecar(model, w, options.now, options.budgetLeases);
     case 'proxyless':
       return translateProxyless(model, w, options.now, options.proxylessRbac ?? true);
   }

@@ -32,7 +32,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { DlpPolicy } from '../model/dlp-policy.js';
 import type { FilterModule } from '../model/filter-module.js';
 import type { MeshModel } from '../model/mesh-model.js';
-import { filterConfigOf } from './budget-config.js';
+import { filterConfigOf, type BudgetLeaseTarget } from './budget-config.js';
 import { ECDS_DLP_GLOBAL, WASM_ROOT_ID, WASM_RUNTIME_V8, ecdsDlpModelName, wasmFetchClusterName } from './names.js';
 import { adsConfigSource, ms, packAny, typeUrlOf } from './proto-helpers.js';
 import { upstreamPublicTlsSocket } from './tls.js';
@@ -88,7 +88,7 @@ function codeSource(m: FilterModule): MessageInitShape<typeof AsyncDataSourceSch
 }
 
 /** The Wasm filter config (what the ECDS resource packs) for one policy. */
-export function wasmFilterConfig(model: MeshModel, p: DlpPolicy): Any {
+export function wasmFilterConfig(model: MeshModel, p: DlpPolicy, lease?: BudgetLeaseTarget): Any {
   const name = dlpFilterName(p);
   const mod = moduleFor(model, p);
   return packAny(WasmSchema, {
@@ -104,15 +104,15 @@ export function wasmFilterConfig(model: MeshModel, p: DlpPolicy): Any {
           allowPrecompiled: mod.allowPrecompiled ?? true,
         },
       },
-      configuration: anyPack(StringValueSchema, create(StringValueSchema, { value: stableJson(filterConfigOf(model, p)) })),
+      configuration: anyPack(StringValueSchema, create(StringValueSchema, { value: stableJson(filterConfigOf(model, p, lease)) })),
       failOpen: p.failureMode === 'FAIL_OPEN',
     },
   });
 }
 
 /** The ECDS resource (envoy.config.core.v3.TypedExtensionConfig) of one DLP policy. */
-export function dlpExtensionConfig(model: MeshModel, p: DlpPolicy): TypedExtensionConfig {
-  return create(TypedExtensionConfigSchema, { name: dlpFilterName(p), typedConfig: wasmFilterConfig(model, p) });
+export function dlpExtensionConfig(model: MeshModel, p: DlpPolicy, lease?: BudgetLeaseTarget): TypedExtensionConfig {
+  return create(TypedExtensionConfigSchema, { name: dlpFilterName(p), typedConfig: wasmFilterConfig(model, p, lease) });
 }
 
 /** The HCM filter entry that pulls a DLP policy through ECDS; `disabled` for model scopes. */

@@ -59,7 +59,10 @@
  *     per identity and version and shared by that identity's streams; their version_info is a
  *     content hash. After issuing/rotating/revoking, call `xdsServer.notifySecretsChanged(id)`
  *     (or with no argument for a CA/bundle rotation affecting all): only that identity's streams are
- *     re-read and pushed, and only if the content changed.
+ *     re-read and pushed, and only if the content changed. If `secretsFor` then throws an error whose
+ *     `code` is 'PERMISSION_DENIED' or 'UNAUTHENTICATED' (e.g. the identity's certificate was
+ *     revoked), every open stream of that identity ends with that status and message; other errors
+ *     are transient (streams keep their secrets, `onError` is told).
  *
  * (3) Server credentials — `createXdsServerCredentials({ mode: 'insecure' })` or
  *     `{ mode: 'tls', certificateChain, privateKey, clientCa?, clientCertificates: 'none' |

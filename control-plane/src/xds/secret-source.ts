@@ -14,8 +14,12 @@ export const TRUST_BUNDLE_SECRET = 'ROOTCA';
  *  - Return only material that belongs to `identity` (its own `default` key pair and the shared
  *    `ROOTCA` trust bundle). The server caches the result per `identity.id` and shares it among the
  *    streams of that identity; it calls again only after `XdsServer.notifySecretsChanged(id)`.
- *  - Throwing (or rejecting) leaves the identity's streams with what they had and records the error
- *    in the fleet view as an SDS error; it is retried on the next notification.
+ *  - Refusing the identity — throwing an error whose `code` is 'PERMISSION_DENIED' or
+ *    'UNAUTHENTICATED' (XdsError, or e.g. the CA's CaError for a revoked identity) — ENDS every
+ *    open stream of that identity with that gRPC status and message (on the first load, or on the
+ *    re-read after `notifySecretsChanged(id)`); nothing of it stays cached.
+ *  - Any other throw (a transient failure) leaves the identity's streams with what they had and is
+ *    reported through `XdsServerOptions.onError`; it is retried on the next notification.
  *  - Streams without an identity (no `authenticate` configured) never receive any secret.
  */
 export interface SecretSource {

@@ -15,8 +15,12 @@ import type { StreamIdentity } from './stream-auth.js';
 export interface SecretStore {
   /** The identity's current secrets, loading them on first use. Rejects with SECRETS_UNAVAILABLE. */
   load(identity: StreamIdentity): Promise<TypeSnapshot>;
-  /** Subscribes to new secret versions of one identity; returns the unsubscribe function. */
-  watch(identity: StreamIdentity, listener: (secrets: TypeSnapshot) => void): () => void;
+  /**
+   * Subscribes to new secret versions of one identity; returns the unsubscribe function.
+   * `onDenied` is called when the source refuses the identity (PERMISSION_DENIED/UNAUTHENTICATED,
+   * e.g. its certificate was revoked): its streams must end.
+   */
+  watch(identity: StreamIdentity, listener: (secrets: TypeSnapshot) => void, onDenied?: (err: XdsError) => void): () => void;
   /**
    * Re-reads the secrets of `identityId` (or of every identity with a watcher when undefined) and
    * notifies that identity's watchers when the content changed. Resolves with the ids re-read;
@@ -44,6 +48,9 @@ export function createSecretStore(
   const entries = new Map<string, Entry>();
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const denials = new EventEmitter();
+  denials.setMaxListeners(0);
+  const isDenial = (e: XdsError): boolean => e.code === 'PERMISSION_DENIED' || e.code === 'UNAUTHENTICATED';
 
   const fetch = async (identity: StreamIdentity): Promise<TypeSnapshot> => {
     if (source === undefined) return createTypeSnapshot(TypeUrl.Secret, 'none', new Map());
@@ -51,6 +58,12 @@ export function createSecretStore(
     try {
       list = await source.secretsFor(identity);
     } catch (err) {
+      // A refusal (any error whose `code` is PERMISSION_DENIED or UNAUTHENTICATED, e.g. a CaError for
+      // a revoked identity) keeps its code and message; anything else is a transient failure.
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED') {
+        throw new XdsError(code, (err as Error).message, { cause: err });
+      }
       throw new XdsError('SECRETS_UNAVAILABLE', `secretsFor("${identity.id}") failed: ${(err as Error).message ?? String(err)}`, { cause: err });
     }
     const encoded = new Map<string, EncodedResource>();
@@ -89,7 +102,13 @@ export function createSecretStore(
       },
       (err: unknown) => {
         if (e.loading === p) e.loading = undefined;
-        throw XdsError.from(err, 'SECRETS_UNAVAILABLE');
+        const x = XdsError.from(err, 'SECRETS_UNAVAILABLE');
+        if (isDenial(x)) {
+          // Nothing of a refused identity stays cached; its streams are told to end.
+          e.current = undefined;
+          denials.emit(e.identity.id, x);
+        }
+        throw x;
       },
     );
     e.loading = p;
@@ -102,12 +121,14 @@ export function createSecretStore(
       if (e.current !== undefined) return Promise.resolve(e.current);
       return e.loading ?? reload(e);
     },
-    watch(identity, listener) {
+    watch(identity, listener, onDenied) {
       const e = entryOf(identity);
       e.watchers++;
       emitter.on(identity.id, listener);
+      if (onDenied !== undefined) denials.on(identity.id, onDenied);
       return () => {
         emitter.off(identity.id, listener);
+        if (onDenied !== undefined) denials.off(identity.id, onDenied);
         if (--e.watchers <= 0 && entries.get(identity.id) === e) entries.delete(identity.id);
       };
     },
@@ -116,7 +137,8 @@ export function createSecretStore(
       await Promise.all(
         targets.map((e) =>
           reload(e).catch((err: unknown) => {
-            onError(e.identity.id, XdsError.from(err, 'SECRETS_UNAVAILABLE'));
+            const x = XdsError.from(err, 'SECRETS_UNAVAILABLE');
+            if (!isDenial(x)) onError(e.identity.id, x);
           }),
         ),
       );

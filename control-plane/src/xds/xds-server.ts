@@ -227,10 +227,15 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         if (streamIdentity !== undefined && options.secrets !== undefined) {
           const id = streamIdentity;
           unsubscribers.push(
-            secretStore.watch(id, (s) => {
-              secrets = s;
-              protocol.onUpdate();
-            }),
+            secretStore.watch(
+              id,
+              (s) => {
+                secrets = s;
+                protocol.onUpdate();
+              },
+              // The SecretSource refused this identity (e.g. its certificate was revoked): end the stream.
+              (err) => ctx.fail(err.code, err.message),
+            ),
           );
           secretStore.load(id).then(
             (s) => {
@@ -238,7 +243,11 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
               secrets = s;
               protocol.onUpdate();
             },
-            (err: unknown) => onError(XdsError.from(err, 'SECRETS_UNAVAILABLE'), { identityId: id.id }),
+            (err: unknown) => {
+              const e = XdsError.from(err, 'SECRETS_UNAVAILABLE');
+              if (e.code === 'PERMISSION_DENIED' || e.code === 'UNAUTHENTICATED') ctx.fail(e.code, e.message);
+              else onError(e, { identityId: id.id });
+            },
           );
         }
         registry.add(record);

@@ -246,11 +246,9 @@ export class BudgetGate {
     if (r == NEED_LEASE) {
       this.leaseTries++;
       if (this.requestLease(plan, plan.entries[plan.decisive])) return GATE_PAUSED;
-      if (this.failOpen) {
-        this.decision = "lease_unavailable_open";
-        return GATE_PASS;
-      }
-      return this.replyError(503, "budget_unavailable", "server_error", "meshward could not obtain a budget lease; failure_mode is closed.", "");
+      // The call could not even be dispatched (e.g. unknown cluster): as if it had failed.
+      this.leaseFailed = true;
+      return this.admit();
     }
     if (r == UNAVAILABLE) {
       if (this.failOpen) {

@@ -13,6 +13,7 @@
  * the reason, and the caller (the root context) keeps the previous snapshot serving.
  */
 import { JsonKind, JsonValue, parseJson } from "./json-value";
+import { AccessConfig, BudgetConfig, SectionError, parseBudgets, parseModelAccess } from "../budget/budget-config";
 import {
   Action, AuditLog, Direction, FailureMode, Mode, RedactionStyle, Shape, actionName, parseAction,
   parseShape,
@@ -75,6 +76,10 @@ export class PluginConfig {
   requestShape: Shape = Shape.Auto;
   responseShape: Shape = Shape.Auto;
   auditLog: AuditLog = AuditLog.All;
+  /** `budgets` (docs/budgets.md); disabled when it has no limits. */
+  budgets: BudgetConfig = new BudgetConfig();
+  /** `model_access`; disabled when it has no lists. */
+  access: AccessConfig = new AccessConfig();
 
   /** Built-ins plus custom detectors. */
   get detectorCount(): i32 {
@@ -166,7 +171,7 @@ function isBlank(bytes: Uint8Array): bool {
 
 const TOP_KEYS: StaticArray<string> = [
   "mode", "failure_mode", "max_body_bytes", "redaction", "detectors", "custom_detectors",
-  "principals", "inspect", "audit",
+  "principals", "inspect", "audit", "budgets", "model_access",
 ];
 
 function buildConfig(root: JsonValue, vmHashKey: string, v: Validator): PluginConfig | null {
@@ -256,6 +261,22 @@ function buildConfig(root: JsonValue, vmHashKey: string, v: Validator): PluginCo
       const m = enumString(l, "$.audit.log", ["off", "findings", "all"], v);
       if (m < 0) return null;
       cfg.auditLog = <AuditLog>m;
+    }
+  }
+  x = root.get("budgets");
+  if (x != null) {
+    const err = new SectionError();
+    if (!parseBudgets(x, cfg.budgets, err)) {
+      v.fail(err.path, err.reason);
+      return null;
+    }
+  }
+  x = root.get("model_access");
+  if (x != null) {
+    const err = new SectionError();
+    if (!parseModelAccess(x, cfg.access, err)) {
+      v.fail(err.path, err.reason);
+      return null;
     }
   }
   return cfg;

@@ -16,6 +16,12 @@
  *
  * Every inspected message yields: metrics, one audit log line (per `audit.log`), and the
  * `meshward.summary` filter state. Nothing here traps: host refusals follow failure_mode.
+ *
+ * Budgets and model access lists (`budgets`, `model_access`; docs/budgets.md) run through a
+ * {@link BudgetGate}: the request body is read (buffered) whenever they apply, access and admission
+ * are decided before DLP (a refused call is never scanned), a clamp is written after DLP into the
+ * final body, streams are metered after DLP on exactly the bytes the client gets, and a call
+ * waiting for a budget lease stays buffered until the root context resumes it.
  */
 import { LogLevel, WasmResult } from "../abi/types";
 import { HeaderPair } from "../abi/pairs";
@@ -30,7 +36,8 @@ import { getRequestHeader, getResponseHeader, removeRequestHeader, removeHeader,
 import { logEnabled, logInfo, logWarn } from "../host/log";
 import { getPropertyString, setProperty } from "../host/properties";
 import { getSharedData, setSharedData } from "../host/shared-data";
-import { sendLocalResponse } from "../host/stream";
+import { continueRequest, sendLocalResponse } from "../host/stream";
+import { BudgetGate, GATE_PAUSED, GATE_REPLIED, LeaseWaiter } from "../budget/budget-gate";
 import { getCurrentTimeNanoseconds } from "../host/time";
 import { detectShape, isEventStream } from "../inspect/shape";
 import { MessageContext, auditLine, blockBody, blockMessage, summaryJson } from "../policy/audit";
@@ -76,11 +83,20 @@ export class MeshwardHttpContext extends HttpContext {
   /** This filter sent a local reply; its own response callbacks must let it through. */
   replied: bool = false;
   private rate: RateStep | null = null;
+  /** Budgets / model access for this stream; null when the config has neither. */
+  gate: BudgetGate | null = null;
+  /** The request waits for a budget lease (body buffered at end of stream). */
+  paused: bool = false;
+  private gateRan: bool = false;
 
   constructor(contextId: u32, public owner: MeshwardRoot, public snap: Snapshot) {
     super(contextId, owner);
     this.cfg = snap.config;
     this.policy = snap.policies.global;
+    const c = snap.config;
+    if (c.budgets.enabled || c.access.enabled) {
+      this.gate = new BudgetGate(c.budgets, c.access, c.failureMode == FailureMode.Open, c.maxBodyBytes);
+    }
     this.req.verdict.reset(this.cfg.detectorCount);
     this.resp.verdict.reset(this.cfg.detectorCount);
   }
@@ -106,6 +122,12 @@ export class MeshwardHttpContext extends HttpContext {
     st.verdict.reset(cfg.detectorCount);
     st.contentLength = parseLength(getRequestHeader("content-length"));
     const ct = getRequestHeader("content-type");
+    const gate = this.gate;
+    if (gate != null) {
+      const m = getRequestHeader(":method");
+      gate.requestHeaders(meta.principal, meta.route, m == null ? "" : m, meta.path);
+      if (gate.mayRewrite) removeRequestHeader("content-length");
+    }
 
     // Anomalies known from the headers.
     if (policy.actionFor(cfg, ID_REQUEST_RATE, Direction.Request) != Action.Off) {
@@ -159,6 +181,14 @@ export class MeshwardHttpContext extends HttpContext {
         if (policy.mayRedact(cfg, Direction.Request)) removeRequestHeader("content-length");
       }
     }
+    if (gate != null && gate.wantsBody && !st.buffering && !this.replied) {
+      // Budgets and access lists read the body even when no detector does.
+      if (st.contentLength > <i64>cfg.maxBodyBytes) {
+        if (this.tooLarge(Direction.Request)) return FilterHeadersStatus.StopIteration;
+      } else {
+        st.buffering = true;
+      }
+    }
     return FilterHeadersStatus.Continue;
   }
 
@@ -182,8 +212,80 @@ export class MeshwardHttpContext extends HttpContext {
       return FilterDataStatus.Continue;
     }
     if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
-    this.inspectRequestBody(<i32>bodySize);
+    return this.endRequestBody(<i32>bodySize);
+  }
+
+  /**
+   * The whole request body is buffered: model access and budget admission first, then DLP, then
+   * the clamp on the final body. Returns StopIterationAndBuffer while waiting for a lease.
+   */
+  private endRequestBody(size: i32): FilterDataStatus {
+    const gate = this.gate;
+    if (gate != null && gate.wantsBody && !this.gateRan) {
+      this.gateRan = true;
+      const view = readBody(BufferType.HttpRequestBody, size, this.owner.rawBody);
+      if (view != null) {
+        const r = gate.requestBody(view, this.contextId, new ContextLeaseWaiter(this));
+        if (r == GATE_REPLIED) {
+          this.replied = true;
+          this.req.buffering = false;
+          this.finish(Direction.Request);
+          return FilterDataStatus.StopIterationNoBuffer;
+        }
+        if (r == GATE_PAUSED) {
+          this.paused = true;
+          return FilterDataStatus.StopIterationAndBuffer;
+        }
+      } else {
+        this.hostFailure(Direction.Request, "body_unavailable");
+        return this.replied ? FilterDataStatus.StopIterationNoBuffer : FilterDataStatus.Continue;
+      }
+    }
+    this.afterAdmission(size);
     return this.replied ? FilterDataStatus.StopIterationNoBuffer : FilterDataStatus.Continue;
+  }
+
+  /** DLP on the admitted body, then the clamp. */
+  private afterAdmission(size: i32): void {
+    const st = this.req;
+    if (st.inspect) this.inspectRequestBody(size);
+    else {
+      st.buffering = false;
+      this.finish(Direction.Request);
+    }
+    const gate = this.gate;
+    if (gate == null) return;
+    if (this.replied) {
+      if (gate.plan != null) gate.plan!.refundUnused();
+      return;
+    }
+    if (!gate.applyClamp()) {
+      // The maximum could not be lowered: the call could overrun its budget.
+      st.errors.push("clamp_failed");
+      this.owner.metrics.error(Direction.Request, "clamp_failed");
+      if (this.cfg.failureMode == FailureMode.Closed) {
+        if (gate.plan != null) gate.plan!.refundUnused();
+        this.replyError(503, "clamp_failed", "meshward could not lower the request's max tokens to the budget; failure_mode is closed.");
+      }
+    }
+  }
+
+  /** The root context resumed this stream after a budget lease call (effective context = this stream). */
+  leaseResolved(): void {
+    const gate = this.gate;
+    if (gate == null || !this.paused) return;
+    const r = gate.readmit();
+    if (r == GATE_PAUSED) return;
+    this.paused = false;
+    if (r == GATE_REPLIED) {
+      this.replied = true;
+      this.req.buffering = false;
+      this.finish(Direction.Request);
+      return;
+    }
+    const size = getBufferSize(BufferType.HttpRequestBody);
+    this.afterAdmission(size < 0 ? 0 : <i32>size);
+    if (!this.replied) continueRequest();
   }
 
   override onRequestTrailers(numTrailers: u32): FilterTrailersStatus {
@@ -192,8 +294,9 @@ export class MeshwardHttpContext extends HttpContext {
     if (this.replied || st.finished) return FilterTrailersStatus.Continue;
     if (st.buffering) {
       const size = getBufferSize(BufferType.HttpRequestBody);
-      if (size >= 0) this.inspectRequestBody(<i32>size);
-      else this.hostFailure(Direction.Request, "body_unavailable");
+      if (size >= 0) {
+        if (this.endRequestBody(<i32>size) == FilterDataStatus.StopIterationAndBuffer) return FilterTrailersStatus.StopIteration;
+      } else this.hostFailure(Direction.Request, "body_unavailable");
     } else {
       this.finish(Direction.Request);
     }
@@ -248,6 +351,14 @@ export class MeshwardHttpContext extends HttpContext {
     st.contentLength = parseLength(getResponseHeader("content-length"));
     const ctv = getResponseHeader("content-type");
     const ct = ctv == null ? "" : ctv;
+    const gate = this.gate;
+    if (gate != null) {
+      const sv = getResponseHeader(":status");
+      const status = sv == null ? 0 : parseLength(sv);
+      if (gate.responseHeaders(<u32>(status < 0 ? 0 : status), isEventStream(ct), true)) {
+        removeHeader(MapType.HttpResponseHeaders, "content-length");
+      }
+    }
     if (policy.actionFor(cfg, ID_OVERSIZED_RESPONSE, Direction.Response) != Action.Off &&
         st.contentLength > <i64>cfg.oversizedResponseBytes) {
       st.anomalies.add(ID_OVERSIZED_RESPONSE, -1, -1);
@@ -310,6 +421,10 @@ export class MeshwardHttpContext extends HttpContext {
       if (bodySize > 0) replaceResponseBody(new Uint8Array(0));
       return FilterDataStatus.Continue;
     }
+    const gate = this.gate;
+    if (gate != null && gate.readsResponse && !st.buffering && st.stream == null) {
+      return this.gateResponseBody(gate, bodySize, endOfStream);
+    }
     if (st.finished) return FilterDataStatus.Continue;
     const inspector = st.stream;
     if (inspector != null) {
@@ -320,7 +435,12 @@ export class MeshwardHttpContext extends HttpContext {
         return FilterDataStatus.Continue;
       }
       const rc = inspector.push(chunk.dataStart, chunk.length, endOfStream);
-      const out = inspector.out;
+      let out = inspector.out;
+      if (gate != null && gate.stream != null) {
+        // Meter exactly what the client gets (after redaction).
+        gate.responseBody(out.ptr, out.length, endOfStream);
+        out = gate.stream!.out;
+      }
       if (out.length != chunk.length || memory.compare(out.ptr, chunk.dataStart, <usize>out.length) != 0) {
         const r = replaceResponseBody(Uint8Array.wrap(out.data.buffer, 0, out.length));
         if (r != WasmResult.Ok) this.hostFailure(Direction.Response, "body_rewrite_failed");
@@ -357,7 +477,51 @@ export class MeshwardHttpContext extends HttpContext {
     }
     if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
     this.inspectResponseBody(<i32>bodySize);
+    if (gate != null && gate.readsResponse) this.gateWholeResponse(gate);
     return FilterDataStatus.Continue;
+  }
+
+  /** A response body the detectors do not read: the budget meter / models-list filter alone. */
+  private gateResponseBody(gate: BudgetGate, bodySize: u32, endOfStream: bool): FilterDataStatus {
+    const st = this.resp;
+    if (gate.stream != null) {
+      const chunk = bodySize > 0 ? getResponseBodyView(0, bodySize) : new Uint8Array(0);
+      if (chunk == null) return FilterDataStatus.Continue;
+      gate.responseBody(chunk.dataStart, chunk.length, endOfStream);
+      const out = gate.stream!.out;
+      if (out.length != chunk.length || memory.compare(out.ptr, chunk.dataStart, <usize>out.length) != 0) {
+        if (replaceResponseBody(Uint8Array.wrap(out.data.buffer, 0, out.length)) != WasmResult.Ok) {
+          st.errors.push("body_rewrite_failed");
+          this.owner.metrics.error(Direction.Response, "body_rewrite_failed");
+        }
+      }
+      return FilterDataStatus.Continue;
+    }
+    if (gate.modelsList) {
+      // The list is rewritten whole: hold it to the end (bodySize is then the total).
+      if (!endOfStream) {
+        if (<i32>bodySize <= this.cfg.maxBodyBytes) return FilterDataStatus.StopIterationAndBuffer;
+        return FilterDataStatus.Continue;
+      }
+      this.gateWholeResponse(gate);
+      return FilterDataStatus.Continue;
+    }
+    // Usage of a non-streamed response: read each chunk as it passes.
+    const chunk = bodySize > 0 ? getResponseBodyView(0, bodySize) : new Uint8Array(0);
+    if (chunk != null) gate.responseBody(chunk.dataStart, chunk.length, endOfStream);
+    return FilterDataStatus.Continue;
+  }
+
+  /** The whole (final) response body is buffered: usage, or the models list rewrite. */
+  private gateWholeResponse(gate: BudgetGate): void {
+    const size = getBufferSize(BufferType.HttpResponseBody);
+    if (size < 0) return;
+    const view = readBody(BufferType.HttpResponseBody, <i32>size, this.owner.rawBody);
+    if (view == null) return;
+    if (gate.responseBody(view.dataStart, view.length, true) && gate.modelsList) {
+      const out = gate.rewritten;
+      replaceResponseBody(Uint8Array.wrap(out.data.buffer, 0, out.length));
+    }
   }
 
   override onResponseTrailers(numTrailers: u32): FilterTrailersStatus {
@@ -435,6 +599,8 @@ export class MeshwardHttpContext extends HttpContext {
    * still reported, with what was seen so far and the error `incomplete`.
    */
   override onLog(): void {
+    const gate = this.gate;
+    if (gate != null) gate.finish();
     if (!this.req.finished && (this.req.buffering || this.req.bytes > 0)) {
       this.req.errors.push("incomplete");
       this.finish(Direction.Request);
@@ -706,4 +872,15 @@ function parseLength(v: string | null): i64 {
     n = n * 10 + (c - 0x30);
   }
   return n;
+}
+
+/** Adapts the HTTP context to the gate's lease waiter (AS closures cannot capture). */
+class ContextLeaseWaiter extends LeaseWaiter {
+  constructor(public ctx: MeshwardHttpContext) {
+    super();
+  }
+
+  leaseResolved(): void {
+    this.ctx.leaseResolved();
+  }
 }

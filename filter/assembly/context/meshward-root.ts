@@ -20,6 +20,7 @@ import { ByteBuffer } from "../inspect/byte-buffer";
 import { FilterMetrics } from "./filter-metrics";
 import { HttpContext, RootContext } from "./base";
 import { MeshwardHttpContext } from "./meshward-http";
+import { onLeaseResponse, setBudgetConfig } from "../budget/budget-gate";
 
 /** Everything a stream needs from one configuration; never mutated after publication. */
 export class Snapshot {
@@ -78,11 +79,17 @@ export class MeshwardRoot extends RootContext {
     this.versions++;
     this.snapshot = new Snapshot(cfg, scanner, new Redactor(cfg.redactionStyle, cfg.hashKey), this.versions, new PolicySet(cfg));
     this.metrics.configLoaded(true);
+    setBudgetConfig(cfg.budgets.enabled ? cfg.budgets : null);
     if (logEnabled(LogLevel.Info)) {
       logInfo("meshward: configuration " + this.versions.toString() + " loaded (" +
         cfg.detectorCount.toString() + " detectors, " + cfg.principals.length.toString() + " principal rules)");
     }
     return true;
+  }
+
+  /** Budget lease answers (budget/budget-gate.ts): HTTP calls are answered to the root context. */
+  override onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    onLeaseResponse(token, bodySize);
   }
 
   override createHttpContext(contextId: u32): HttpContext | null {

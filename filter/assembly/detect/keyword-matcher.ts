@@ -302,7 +302,9 @@ const MAX_WS_RUN: i32 = 64;
 
   /**
    * Appends one hit per term occurrence to `hits` as (owner, start, end, term index); the
-   * caller maps the term to its group with `group(term)`. Occurrences may overlap.
+   * caller maps the term to its group with `group(term)`. Occurrences may overlap. (Scanner runs
+   * the same block loop fused into its own byte scan, through `tablesPtr`, `gated`, `candidate`
+   * and `findTail`, so that the text is read once.)
    */
   findAll(p: usize, len: i32, hits: FindingList): void {
     if (!this.built || this.termLen.length == 0 || len < KW_MIN_LEN) return;

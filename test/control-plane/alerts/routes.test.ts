@@ -122,13 +122,20 @@ describe('closed-loop routes', () => {
     expect(store.audit.query({ kind: 'rollout-guards', order: 'asc' }).items.map((e) => [e.action, e.reason ?? null])).toEqual([['attach', null], ['pause', 'freeze'], ['resume', null], ['detach', null]]);
   });
 
-  it('answer 503 without a closed loop, and appear in the OpenAPI document', async () => {
+  it('are only registered with a closed loop; then they are in the OpenAPI document and need a token', async () => {
     t = await buildTestApp();
-    const r = await t.call({ method: 'GET', url: '/v1/alerts' });
-    expect(r.statusCode).toBe(503);
-    expect(r.json().detail).toMatch(/closed loop/);
-    const doc = (await t.call({ method: 'GET', url: '/openapi.json' })).json();
-    for (const p of ['/v1/alert-rules', '/v1/alert-rules/{name}', '/v1/alerts', '/v1/alerts/{id}/resolve', '/v1/signals', '/v1/reports', '/v1/rollouts/{name}/guard', '/v1/rollouts/{name}/pause']) expect(doc.paths[p]).toBeDefined();
-    expect(t.app.meshwardRoutes.filter((x) => x.url.startsWith('/v1/alert')).every((x) => x.access !== 'public')).toBe(true);
+    expect((await t.call({ method: 'GET', url: '/v1/alerts' })).statusCode).toBe(404);
+    expect(t.app.meshwardRoutes.some((x) => x.url.startsWith('/v1/alert'))).toBe(false);
+    await t.close();
+    const { t: withLoop } = await setup();
+    const doc = (await withLoop.call({ method: 'GET', url: '/openapi.json' })).json();
+    for (const p of ['/v1/alert-rules', '/v1/alert-rules/{name}', '/v1/alerts', '/v1/alerts/{id}/resolve', '/v1/signals', '/v1/reports', '/v1/rollouts/{name}/guard', '/v1/rollouts/{name}/pause']) expect(doc.paths[p], p).toBeDefined();
+    const mine = withLoop.app.meshwardRoutes.filter((x) => /^\/v1\/(alert|signals|reports|rollout-guards)|\/guard$|\/pause$|\/resume$/.test(x.url));
+    expect(mine.length).toBe(16);
+    for (const r of mine) {
+      expect(r.access, `${r.method} ${r.url}`).toBe(r.method === 'GET' ? 'viewer' : 'admin');
+      const res = await withLoop.call({ method: r.method as 'GET', url: r.url.replace(':name', 'x').replace(':id', '1'), token: null });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
+    }
   });
 });

@@ -37,7 +37,8 @@ describe('API authentication and authorization', () => {
     expect(publicRoutes.sort()).toEqual(['GET /healthz', 'GET /readyz']);
     // every non-GET route is admin-only except the read-only POSTs
     const readOnlyPosts = routes.filter((r) => r.method !== 'GET' && r.access !== 'admin').map((r) => `${r.method} ${r.url}`);
-    expect(readOnlyPosts.sort()).toEqual(['POST /v1/dlp-policies/dry-run', 'POST /v1/explain']);
+    // (the budget lease endpoint is for proxies: it hands out budget, it changes no config)
+    expect(readOnlyPosts.sort()).toEqual(['POST /v1/budget-leases', 'POST /v1/dlp-policies/dry-run', 'POST /v1/explain']);
   });
 
   it('answers 401 with a problem body and WWW-Authenticate on every non-public route without a token', async () => {

@@ -155,6 +155,7 @@ describe('fuzzing every write route', () => {
     'POST /v1/model-access-lists': { url: '/v1/model-access-lists', body: { name: 'fz', principals: ['spiffe://mesh.test/ns/a/*'], models: ['chat-model'] } },
     'PUT /v1/model-access-lists/:name': { url: '/v1/model-access-lists/acl', body: { name: 'acl', principals: ['*'], models: ['gpt-4o*', 'chat-model'] }, headers: { 'if-match': '*' } },
     'DELETE /v1/model-access-lists/:name': { url: '/v1/model-access-lists/acl', body: null },
+    'POST /v1/budget-leases': { url: '/v1/budget-leases', body: { nodeId: 'envoy-1', leases: [{ budget: 'b', key: 'spiffe://mesh.test/ns/ai/sa/x', spent: 0, want: 100 }] } },
     'POST /v1/rollouts': { url: '/v1/rollouts', body: { name: 'fz', model: 'chat', steps: [{ weights: { v1: 10, v2: 90 } }] } },
     'PUT /v1/rollouts/:name': { url: '/v1/rollouts/canary', body: { name: 'canary', model: 'chat', steps: [{ weights: { v1: 50, v2: 50 } }] }, headers: { 'if-match': '*' } },
     'DELETE /v1/rollouts/:name': { url: '/v1/rollouts/canary', body: null },

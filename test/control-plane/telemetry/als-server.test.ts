@@ -135,3 +135,22 @@ describe('ingest queue', () => {
     expect(q.stats().dropped).toBe(3);
   });
 });
+
+describe('ALS on a shared gRPC server', () => {
+  it('registers next to another service on a server the caller binds (as with ADS on one port)', async () => {
+    const grpc = await import('@grpc/grpc-js');
+    const got: AccessRecord[] = [];
+    const als = createAlsServer({ onRecords: (b) => got.push(...b) });
+    const shared = new grpc.Server();
+    als.addTo(shared);
+    const port = await new Promise<number>((resolve, reject) => shared.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const s = openAlsStream(`127.0.0.1:${port}`);
+    await s.write(encodeBatch([httpEntry({ identity: `${TD}/ns/a/sa/shared` })], 'edge'));
+    expect(await s.end()).toMatchObject({ code: 0 });
+    s.close();
+    await als.drained();
+    expect(got.map((r) => r.identity)).toEqual([`${TD}/ns/a/sa/shared`]);
+    await als.close();
+    shared.forceShutdown();
+  });
+});

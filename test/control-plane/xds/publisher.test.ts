@@ -3,6 +3,8 @@ import { create } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema } from '../../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
 import { TypeUrl, createPublisher, createSnapshotCache, type PublishResult, type SnapshotInput } from './support.js';
 import { meshResources } from './fixtures.js';
+import { startHarness } from './harness.js';
+import { SotwAdsClient } from '../../xds-clients/sotw-ads-client.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -97,5 +99,33 @@ describe('createPublisher (debounce)', () => {
 
   it('rejects bad timing options with the fields named', () => {
     expect(() => createPublisher({ cache: createSnapshotCache(), build: () => new Map(), quietMs: 500, maxDelayMs: 100 })).toThrow(/^quietMs\/maxDelayMs: /);
+  });
+
+  it('end to end: a burst of 25 changes reaches a connected Envoy as ONE push of the last state', async () => {
+    const h = await startHarness();
+    let n = 0;
+    const p = createPublisher<number>({
+      cache: h.cache,
+      quietMs: 50,
+      maxDelayMs: 2000,
+      build: (changes) => new Map([['role=sidecar', { version: `b${++n}`, resources: meshResources({ weights: [changes.at(-1) ?? 1, 100] }) }]]),
+    });
+    p.notify(0);
+    await p.flush();
+    const c = await SotwAdsClient.connect({ address: h.address, node: { id: 'burst', metadata: { role: 'sidecar' } } });
+    c.subscribe(TypeUrl.RouteConfiguration, ['routes']);
+    expect((await c.responses.next()).versionInfo).toBe('b1');
+    for (let i = 1; i <= 25; i++) {
+      p.notify(i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const push = await c.responses.next(() => true, 3000);
+    expect(push.versionInfo).toBe('b2');
+    const route = push.resources.get('routes') as unknown as { virtualHosts: Array<{ routes: Array<{ action: { value: { clusterSpecifier: { value: { clusters: Array<{ weight: number }> } } } } }> }> };
+    expect(route.virtualHosts[0]!.routes[0]!.action.value.clusterSpecifier.value.clusters[0]!.weight).toBe(25);
+    await c.responses.none(() => true, 200);
+    p.close();
+    c.close();
+    await h.close();
   });
 });

@@ -49,10 +49,13 @@ function secretText(m: Message): string {
 }
 
 let generation: Record<string, number> = {};
+let refuse: Record<string, Error> = {};
 const calls: string[] = [];
 const source: SecretSource = {
   secretsFor(identity) {
     calls.push(identity.id);
+    const r = refuse[identity.id];
+    if (r !== undefined) throw r;
     return secretsOf(identity.id, generation[identity.id] ?? 1);
   },
 };
@@ -79,6 +82,7 @@ describe('stream authentication and per-identity SDS', () => {
     for (const c of open.splice(0)) c.close();
     calls.length = 0;
     generation = {};
+    refuse = {};
   });
   afterAll(async () => server.close());
 
@@ -151,6 +155,30 @@ describe('stream authentication and per-identity SDS', () => {
     // Unchanged content: nothing is pushed.
     await server.notifySecretsChanged(ALICE);
     await a1.responses.none(() => true, 150);
+  });
+
+  it('a transient secretsFor failure keeps the streams; a refusal (PERMISSION_DENIED, e.g. revoked) ends only that identity\'s streams', async () => {
+    const a = await sotw('alice-r', 'token-alice');
+    const d = await DeltaAdsClient.connect({ address, node: { id: 'alice-rd', metadata: { role: 'sidecar' } }, metadata: { authorization: 'Bearer token-alice' } });
+    open.push(d);
+    const b = await sotw('bob-r', 'token-bob');
+    for (const c of [a, d, b]) c.subscribe(SDS, ['default']);
+    await a.responses.next();
+    await d.responses.next();
+    await b.responses.next();
+    refuse[ALICE] = new Error('CA store temporarily unavailable');
+    await server.notifySecretsChanged(ALICE);
+    await a.responses.none(() => true, 150);
+    expect(server.fleet.byNode('alice-r')).toHaveLength(1);
+    refuse[ALICE] = Object.assign(new Error(`identity ${ALICE} is blocked: its certificate was revoked`), { code: 'PERMISSION_DENIED' });
+    await server.notifySecretsChanged(ALICE);
+    for (const st of [await a.status, await d.status]) expect(st).toEqual({ code: 7, details: `identity ${ALICE} is blocked: its certificate was revoked` });
+    expect(server.fleet.byNode('bob-r')).toHaveLength(1);
+    // A new stream of the refused identity is ended as soon as its secrets are read.
+    const again = await sotw('alice-r2', 'token-alice');
+    again.subscribe(SDS, ['default']);
+    expect((await again.status).code).toBe(7);
+    expect(again.responses.history.filter((r) => r.typeUrl === SDS)).toHaveLength(0);
   });
 
   it('secrets never come from group snapshots: a stream of an identity-less server gets none', async () => {

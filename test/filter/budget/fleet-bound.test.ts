@@ -177,6 +177,31 @@ describe('fleet bound: leases from the control plane', () => {
     expect(charged).toBeLessThanOrEqual(BUDGET + E);
   });
 
+  it('a lease call that fails follows failure_mode: closed answers 503, open admits on the local grant only', async () => {
+    for (const failureMode of ['closed', 'open'] as const) {
+      const e = await meshward({ failure_mode: failureMode, ...filterConfig(1000) }, { clusters: ['meshward_cp'], startTimeNanos: BigInt(START_MS + 60_000) * 1_000_000n });
+      const s = e.worker(0).newStream({ properties: { 'connection.uri_san_peer_certificate': A } });
+      const b = JSON.stringify({ model: 'gpt-4o', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+      s.requestHeaders(requestHeaders('/v1/chat/completions', b), false);
+      s.requestBody(b, true);
+      expect(s.upstream.endStream).toBe(false); // waiting for the lease, body held
+      expect(e.httpCalls).toHaveLength(1);
+      expect(e.httpCalls[0]!.headers).toEqual(expect.arrayContaining([[':path', '/v1/budget-leases'], [':authority', 'cp.meshward'], [':method', 'POST']]));
+      e.httpCalls[0]!.fail();
+      // One retry, then failure_mode.
+      if (e.httpCalls.length > 1) e.httpCalls[1]!.fail();
+      if (failureMode === 'closed') {
+        expect(s.localReply?.status).toBe(503);
+        expect(JSON.parse(s.localReply!.bodyText).error.code).toBe('budget_unavailable');
+      } else {
+        expect(s.localReply).toBeUndefined();
+        expect(s.upstream.endStream).toBe(true);
+        expect(JSON.parse(s.upstream.bodyText).max_tokens).toBe(10);
+      }
+      expect(e.metrics.get('meshward.budget.lease.failures')).toBeGreaterThanOrEqual(1n);
+    }
+  });
+
   it('without leases, each Envoy enforces alone: the same traffic spends up to N × the budget', async () => {
     const envoys: EnvoyHost[] = [];
     for (let i = 0; i < 3; i++) {

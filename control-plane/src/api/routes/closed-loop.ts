@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../problem.js';
 import { alertRuleRoutes } from './alert-rules.js';
 import { alertRoutes } from './alerts.js';
 import type { ClosedLoopPort } from './closed-loop-port.js';
@@ -7,15 +6,13 @@ import { reportRoutes } from './reports.js';
 import { rolloutGuardRoutes } from './rollout-guards.js';
 
 /**
- * Registers the closed loop's routes (alert rules, alerts and signals, reports, rollout guards).
- * Without a closed loop they answer 503, so the API's surface (and its OpenAPI document) is the same
- * either way.
+ * Registers the closed loop's routes (alert rules, alerts and signals, reports, rollout guards)
+ * when the control plane runs one; without it they are not registered at all (404), so an API
+ * without telemetry exposes no route that could only fail.
  */
 export function closedLoopRoutes(app: FastifyInstance, closedLoop: ClosedLoopPort | undefined): void {
-  const port = (): ClosedLoopPort => {
-    if (closedLoop === undefined) throw new ApiError('UNAVAILABLE', 'the closed loop (telemetry, alerts, guarded rollouts, reports) is not running in this control plane');
-    return closedLoop;
-  };
+  if (closedLoop === undefined) return;
+  const port = (): ClosedLoopPort => closedLoop;
   alertRuleRoutes(app, port);
   alertRoutes(app, port);
   reportRoutes(app, port);
