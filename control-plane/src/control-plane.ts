@@ -24,6 +24,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { pino, type Logger } from 'pino';
 import { createApp, updateApiTls } from './api/app.js';
+import { createFileLeaseState } from './budget/budget-lease-service.js';
 import { findRepoFile } from './api/dlp-config-check.js';
 import { createDlpEngine, type DryRunHostFactory } from './api/dlp-engine.js';
 import type { DlpEnginePort } from './api/ports.js';
@@ -52,6 +53,7 @@ export const DATA_FILES = {
   caDir: 'ca',
   typeVersions: 'xds-versions.json',
   caBundle: 'ca-bundle.pem',
+  budgetLeases: 'budget-leases.json',
 } as const;
 
 export interface ControlPlaneAddresses {
@@ -324,6 +326,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
             }
           : {}),
         notReadyReason: () => (ready ? undefined : 'starting or stopping'),
+        budgetLeaseState: createFileLeaseState(join(settings.dataDir, DATA_FILES.budgetLeases)),
       });
       if (serving !== undefined && settings.api.tls !== 'off') {
         const app = api;

@@ -28,6 +28,10 @@ import { createSqliteStore } from '../../control-plane/src/store/sqlite-store.js
 import { createClosedLoop } from '../../control-plane/src/telemetry/closed-loop.js';
 import { ALS_METHOD_PATH } from '../../control-plane/src/telemetry/als-server.js';
 import { createWebhookSink } from '../../control-plane/src/alerts/webhook-sink.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { StreamAccessLogsMessageSchema } from '../../control-plane/src/gen/envoy/service/accesslog/v3/als_pb.js';
+import { recordFromHttpEntry } from '../../control-plane/src/telemetry/decode-entry.js';
+import { decodeAccessLogsMessage } from '../../control-plane/src/telemetry/fast-decode.js';
 import { encodeBatch, httpEntry, openAlsStream } from '../control-plane/telemetry/envoy-als-client.js';
 
 const ENTRIES = Number(process.env['BENCH_ENTRIES'] ?? 500_000);
@@ -64,6 +68,21 @@ for (let m = 0; m < 200; m++) {
   });
   distinct.push(encodeBatch(entries));
 }
+// 0. decoding alone, in this thread: the generated types (protobuf-es fromBinary + mapping) vs the wire reader
+const decodeRate = (fn: (b: Buffer) => number): number => {
+  for (let i = 0; i < 1000; i++) fn(distinct[i % distinct.length]!); // warm-up (JIT)
+  const t = performance.now();
+  let n = 0;
+  for (let i = 0; i < 2000; i++) n += fn(distinct[i % distinct.length]!);
+  return Math.round(n / ((performance.now() - t) / 1000));
+};
+const viaGenerated = decodeRate((b) => {
+  const m = fromBinary(StreamAccessLogsMessageSchema, b);
+  return m.logEntries.case === 'httpLogs' ? m.logEntries.value.logEntry.map((e) => recordFromHttpEntry(e, 'n')).length : 0;
+});
+const viaWire = decodeRate((b) => decodeAccessLogsMessage(b, { nodeId: '', logName: '' }, { badSummaries: 0 }).length);
+console.log(`0. decoding only (one thread): generated types ${viaGenerated.toLocaleString('en-US')} entries/s, wire reader ${viaWire.toLocaleString('en-US')} entries/s (×${(viaWire / viaGenerated).toFixed(1)})\n`);
+
 const messages = Math.ceil(ENTRIES / PER_MESSAGE);
 const total = messages * PER_MESSAGE;
 const firstMessages = Array.from({ length: STREAMS }, (_, i) => encodeBatch([], `bench-envoy-${i}`));
@@ -194,6 +213,8 @@ console.log(`\ntargets: ingestion ≥ 50,000 entries/s → ${entriesPerSecond >=
 console.log(
   JSON.stringify({
     ingest_entries_per_s: entriesPerSecond,
+    decode_generated_entries_per_s: viaGenerated,
+    decode_wire_entries_per_s: viaWire,
     ingest_entries: st.consumed,
     ingest_dropped_entries: st.dropped,
     ingest_backpressure_pauses: st.pauses,

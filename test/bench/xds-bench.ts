@@ -5,9 +5,10 @@
  * until every stream has received and ACKed it, as seen by the server (fleet 'ack' events).
  * Prints p50/p99/max, server RSS per idle stream, server CPU per push, and a comparison with the
  * naive baseline of issue 3 (one encode per stream per push: 1.3–2.0 s to all-ACKed at 10k streams,
- * ~30 KB RSS per stream). Also measured in the same run, in processes of their own: the memory
- * floor of bare node:http2 and of a bare grpc-js bidi server per connection, and the same push on
- * a bare grpc-js server with no xDS logic (what limits us). Client CPU per push is reported too: the
+ * ~30 KB RSS per stream). Also measured in the same run, in processes of their own and with the
+ * same clients: the same pushes on the naive control plane (every response encoded per stream) and
+ * on a bare grpc-js server with no xDS logic (the floor: what limits us), and the memory floor of
+ * bare node:http2 per connection. Client CPU per push is reported too: the
  * simulated Envoys share the 2 cores with the server (and with anything else running: the load
  * average is printed). Last line: one JSON object, units in the keys.
  *
@@ -21,16 +22,6 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { create, type Message } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
-import { StringValueSchema } from '@bufbuild/protobuf/wkt';
-import { ListenerSchema } from '../../control-plane/src/gen/envoy/config/listener/v3/listener_pb.js';
-import { RouteConfigurationSchema } from '../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
-import { ClusterSchema, Cluster_DiscoveryType } from '../../control-plane/src/gen/envoy/config/cluster/v3/cluster_pb.js';
-import { ClusterLoadAssignmentSchema } from '../../control-plane/src/gen/envoy/config/endpoint/v3/endpoint_pb.js';
-import { TypedExtensionConfigSchema } from '../../control-plane/src/gen/envoy/config/core/v3/extension_pb.js';
-import { HttpConnectionManagerSchema } from '../../control-plane/src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { RouterSchema } from '../../control-plane/src/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import type * as XdsModule from '../../control-plane/src/xds/index.js';
 import type { AckEvent } from '../../control-plane/src/xds/index.js';
 import { execFileSync } from 'node:child_process';
@@ -61,76 +52,11 @@ function buildXds(): string {
 const STEPS = (process.env.XDS_BENCH_STEPS ?? '1000,5000,10000').split(',').map(Number);
 const CLIENT_PROCS = Number(process.env.XDS_BENCH_CLIENT_PROCS ?? 2);
 const PUSHES = Number(process.env.XDS_BENCH_PUSHES ?? 3);
-const SERVICES = 20;
 const NAIVE = { all_acked_s: [1.3, 2.0], rss_kb_per_stream: 30 };
 const TARGET = { p99_ms: 1000, rss_kb_per_stream: 20 };
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-const ads = { configSourceSpecifier: { case: 'ads' as const, value: {} } };
-const clusterNames = Array.from({ length: SERVICES }, (_, i) => [`model-${i}-v1`, `model-${i}-v2`]).flat();
-
-/** 20 model services × 2 versions: 1 listener, 1 route configuration (20 virtual hosts), 40 clusters, 40 CLAs, 1 ECDS. */
-function resources(split: number): Message[] {
-  const hcm = create(HttpConnectionManagerSchema, {
-    statPrefix: 'ingress',
-    routeSpecifier: { case: 'rds', value: { routeConfigName: 'routes', configSource: ads } },
-    httpFilters: [
-      { name: 'meshward', configType: { case: 'configDiscovery', value: { configSource: ads, typeUrls: ['type.googleapis.com/google.protobuf.StringValue'] } } },
-      { name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } },
-    ],
-  });
-  const out: Message[] = [
-    create(ListenerSchema, {
-      name: 'ingress',
-      address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: 10000 } } } },
-      filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', configType: { case: 'typedConfig', value: anyPack(HttpConnectionManagerSchema, hcm) } }] }],
-    }),
-    create(RouteConfigurationSchema, {
-      name: 'routes',
-      virtualHosts: Array.from({ length: SERVICES }, (_, i) => ({
-        name: `model-${i}`,
-        domains: [`model-${i}.mesh.local`, `model-${i}`],
-        routes: [
-          {
-            match: { pathSpecifier: { case: 'prefix' as const, value: '/' }, headers: [{ name: 'x-model-version', headerMatchSpecifier: { case: 'presentMatch' as const, value: false } }] },
-            action: {
-              case: 'route' as const,
-              value: {
-                timeout: { seconds: 30n },
-                clusterSpecifier: {
-                  case: 'weightedClusters' as const,
-                  value: { clusters: [{ name: `model-${i}-v1`, weight: 100 - (i === 0 ? split : 10) }, { name: `model-${i}-v2`, weight: i === 0 ? split : 10 }] },
-                },
-              },
-            },
-          },
-        ],
-      })),
-    }),
-    create(TypedExtensionConfigSchema, { name: 'meshward', typedConfig: anyPack(StringValueSchema, create(StringValueSchema, { value: '{"mode":"block"}' })) }),
-  ];
-  for (const [k, name] of clusterNames.entries()) {
-    out.push(create(ClusterSchema, { name, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.EDS }, edsClusterConfig: { edsConfig: ads }, connectTimeout: { seconds: 1n } }));
-    out.push(
-      create(ClusterLoadAssignmentSchema, {
-        clusterName: name,
-        endpoints: [
-          {
-            locality: { region: 'local', zone: 'z1' },
-            loadBalancingWeight: 1,
-            lbEndpoints: [1, 2, 3].map((j) => ({
-              hostIdentifier: {
-                case: 'endpoint' as const,
-                value: { address: { address: { case: 'socketAddress' as const, value: { address: `10.0.${k}.${j}`, portSpecifier: { case: 'portValue' as const, value: 8000 } } } } },
-              },
-            })),
-          },
-        ],
-      }),
-    );
-  }
-  return out;
-}
+import { benchResources as resources, clusterNames } from './xds-bench-resources.js';
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -290,24 +216,28 @@ async function main(): Promise<void> {
       });
     });
   const floor = await runFloor('http2');
-  const grpcFloor = await runFloor('grpc');
-  // The push floor: the same push on a bare grpc-js server with no xDS logic.
-  const pushFloorN = Math.min(10_000, STEPS[STEPS.length - 1]!);
-  const pushFloor = await new Promise<{ server_cpu_ms_per_push: number; all_acked_p99_ms: number }>((resolve, reject) => {
-    const child = fork(join(here, 'xds-bench-grpc-floor.ts'), [String(pushFloorN), String(PUSHES)], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  // The same pushes on two reference servers: bare grpc-js (no xDS logic: the floor) and the naive
+  // control plane of issue 3 (every response encoded per stream).
+  const refN = Math.min(10_000, STEPS[STEPS.length - 1]!);
+  const reference = (mode: 'bare' | 'naive') =>
+    new Promise<{ server_cpu_ms_per_push: number; all_acked_p99_ms: number; rss_kb_per_stream: number }>((resolve, reject) => {
+      const child = fork(join(here, 'xds-bench-grpc-floor.ts'), [String(refN), String(PUSHES), mode], {
+        execArgv: ['--expose-gc', '--import', 'tsx'],
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', () => {
+        try {
+          resolve(JSON.parse(out.trim().split('\n').pop()!));
+        } catch (err) {
+          reject(err);
+        }
+      });
     });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
+  const pushFloor = await reference('bare');
+  const naive = await reference('naive');
+  const pushFloorN = refN;
   const atFloorN = results.find((r) => r.n === pushFloorN);
   const atFloorMed = atFloorN === undefined ? undefined : [...atFloorN.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(atFloorN.pushes.length / 2)]!;
 
@@ -316,14 +246,16 @@ async function main(): Promise<void> {
   const worst = [...last.pushes].sort((a, b) => b.p99 - a.p99)[0]!;
   console.log('');
   console.log(`comparison at N=${last.n} (clients on the same 2 cores):`);
-  console.log(`  all ACKed: p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms (worst push p99 ${worst.p99.toFixed(0)} ms) vs naive ${NAIVE.all_acked_s[0]}–${NAIVE.all_acked_s[1]} s; target ≤ ${TARGET.p99_ms} ms p99 → ${med.p99 <= TARGET.p99_ms ? 'MET' : 'NOT MET'}`);
-  console.log(`  RSS per idle stream: ${last.rssKb.toFixed(1)} KB vs naive ${NAIVE.rss_kb_per_stream} KB; target ≤ ${TARGET.rss_kb_per_stream} KB → ${last.rssKb <= TARGET.rss_kb_per_stream ? 'MET' : 'NOT MET'}`);
-  console.log(
-    `  push floor, bare grpc-js server (no xDS logic) at ${pushFloorN} streams: server CPU/push ${pushFloor.server_cpu_ms_per_push} ms, all ACKed p99 ${pushFloor.all_acked_p99_ms} ms` +
-      (atFloorMed !== undefined ? ` — meshward at ${pushFloorN}: ${atFloorMed.cpuMs.toFixed(0)} ms CPU, p99 ${atFloorMed.p99.toFixed(0)} ms` : ''),
-  );
-  console.log(`  floors at ${floorN} connections, one idle stream each: bare node:http2 ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap), bare grpc-js bidi server ${grpcFloor.rss_kb_per_connection} KB RSS (${grpcFloor.heap_kb_per_connection} KB heap)`);
-  console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB target is below what node:http2 itself needs when every stream has its own connection; xDS state adds ${(last.heapKb - grpcFloor.heap_kb_per_connection).toFixed(1)} KB heap over bare grpc-js.`);
+  console.log(`  all ACKed: p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms (worst push p99 ${worst.p99.toFixed(0)} ms) vs naive (issue) ${NAIVE.all_acked_s[0]}–${NAIVE.all_acked_s[1]} s; target ≤ ${TARGET.p99_ms} ms p99 → ${med.p99 <= TARGET.p99_ms ? 'MET' : 'NOT MET'}`);
+  console.log(`  RSS per idle stream: ${last.rssKb.toFixed(1)} KB vs naive (issue) ${NAIVE.rss_kb_per_stream} KB; target ≤ ${TARGET.rss_kb_per_stream} KB → ${last.rssKb <= TARGET.rss_kb_per_stream ? 'MET' : 'NOT MET'}`);
+  console.log(`  same run, same clients, ${pushFloorN} streams (median of ${PUSHES} pushes):`);
+  const row = (name: string, cpu: number, p99: number, rss: number) =>
+    console.log(`    ${name.padEnd(34)} server CPU/push ${String(Math.round(cpu)).padStart(5)} ms | all ACKed p99 ${String(Math.round(p99)).padStart(5)} ms | RSS/stream ${rss.toFixed(1)} KB`);
+  if (atFloorMed !== undefined && atFloorN !== undefined) row('meshward', atFloorMed.cpuMs, atFloorMed.p99, atFloorN.rssKb);
+  row('naive (encode per stream per push)', naive.server_cpu_ms_per_push, naive.all_acked_p99_ms, naive.rss_kb_per_stream);
+  row('bare grpc-js, no xDS logic (floor)', pushFloor.server_cpu_ms_per_push, pushFloor.all_acked_p99_ms, pushFloor.rss_kb_per_stream);
+  console.log(`  bare node:http2 (no gRPC) at ${floorN} connections, one idle stream each: ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap)`);
+  console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB RSS target is below what node:http2 itself needs when every stream has its own connection.`);
   console.log(
     JSON.stringify({
       streams: last.n,
@@ -336,12 +268,15 @@ async function main(): Promise<void> {
       server_cpu_ms_per_push: Math.round(med.cpuMs),
       clients_cpu_ms_per_push: Math.round(med.clientCpuMs),
       http2_floor_rss_kb_per_connection: floor.rss_kb_per_connection,
-      grpc_js_floor_rss_kb_per_connection: grpcFloor.rss_kb_per_connection,
+      grpc_js_floor_rss_kb_per_stream: pushFloor.rss_kb_per_stream,
       grpc_js_floor_server_cpu_ms_per_push: pushFloor.server_cpu_ms_per_push,
       grpc_js_floor_all_acked_p99_ms: pushFloor.all_acked_p99_ms,
+      naive_same_run_server_cpu_ms_per_push: naive.server_cpu_ms_per_push,
+      naive_same_run_all_acked_p99_ms: naive.all_acked_p99_ms,
+      naive_same_run_rss_kb_per_stream: naive.rss_kb_per_stream,
       load_average_1m: Number(loadavg()[0]!.toFixed(2)),
-      naive_all_acked_ms: NAIVE.all_acked_s.map((s) => s * 1000),
-      naive_rss_kb_per_stream: NAIVE.rss_kb_per_stream,
+      naive_issue_all_acked_ms: NAIVE.all_acked_s.map((s) => s * 1000),
+      naive_issue_rss_kb_per_stream: NAIVE.rss_kb_per_stream,
       steps: results.map((r) => ({ streams: r.n, p99_ms: Math.round([...r.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(r.pushes.length / 2)]!.p99), rss_kb_per_stream: Number(r.rssKb.toFixed(1)) })),
       bench_duration_s: Math.round((Date.now() - started) / 1000),
     }),

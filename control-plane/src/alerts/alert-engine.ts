@@ -15,7 +15,6 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { SignalEvaluation, SeriesView } from '../signals/signal-engine.js';
-import type { Dimension } from '../signals/signal-names.js';
 import { ClosedLoopError } from './alert-error.js';
 import { globToRegExp, parseAlertRule, type AlertRule, type RuleLimits, type Severity } from './alert-rule.js';
 import type { Alert, AlertStore, NewAlert, StoredAlertRule } from './alert-store.js';
@@ -235,4 +234,3 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   return engine;
 }
 
-export type { Dimension };

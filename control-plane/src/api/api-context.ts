@@ -1,3 +1,4 @@
+import type { LeaseStatePort } from '../budget/budget-lease-service.js';
 import type { FleetView } from '../xds/fleet-view.js';
 import type { CandidateValidator, Store } from '../store/store.js';
 import type { ApiMetrics } from './api-metrics.js';
@@ -24,6 +25,8 @@ export interface ApiContext {
   readonly dlp: DlpEnginePort | undefined;
   /** The filter's JSON Schema check of a DLP config (undefined when the schema file is not available). */
   readonly dlpConfigCheck: ((config: unknown) => readonly ProblemIssue[]) | undefined;
+  /** Durable budget lease state (routes/budgets.ts); undefined: in memory. */
+  readonly budgetLeaseState: LeaseStatePort | undefined;
   /** Telemetry, alerts, guarded rollouts and reports (routes/closed-loop.ts); those routes answer 503 without it. */
   readonly closedLoop?: ClosedLoopPort;
 }

@@ -1,3 +1,4 @@
+import type { LeaseStatePort } from '../budget/budget-lease-service.js';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -66,6 +67,8 @@ export interface ApiOptions {
   /** Readiness: /readyz answers 503 with the reason while this returns a string. Defaults to always ready. */
   readonly notReadyReason?: () => string | undefined;
   readonly now?: () => Date;
+  /** Where budget leases survive restarts (e.g. createFileLeaseState in the data directory). Absent: in memory. */
+  readonly budgetLeaseState?: LeaseStatePort;
   /** The closed loop (alert rules, alerts, signals, reports, rollout guards). Those routes answer 503 without it. */
   readonly closedLoop?: ClosedLoopPort;
 }
@@ -113,6 +116,7 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
     controller: options.controller,
     dlp: options.dlp,
     dlpConfigCheck: dlpSchema === undefined ? undefined : createDlpConfigCheck(dlpSchema),
+    budgetLeaseState: options.budgetLeaseState,
     ...(options.closedLoop === undefined ? {} : { closedLoop: options.closedLoop }),
   };
 

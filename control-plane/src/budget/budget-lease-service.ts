@@ -15,10 +15,15 @@
  *   (its grant becomes what it spent, and the filter stops spending beyond it); every grant
  *   disappears at the window's end. A grant to a node that stops reporting stays counted until the
  *   window ends (safe: the service cannot know what that node spent).
- * - Restart: state is in memory. A service started in the middle of a window grants nothing for
- *   windows that began before it started (`startedAt`), so a restart never double-grants.
- * Pure apart from the injected clock; one instance per control plane.
+ * - Restart: with a {@link LeaseStatePort} (e.g. {@link createFileLeaseState} in the data
+ *   directory) the grants survive a restart and the bound holds exactly. Without one, state is in
+ *   memory and a service started in the middle of a window grants nothing for windows that began
+ *   before it started (`startedAt`), so a restart never double-grants (conservative: for `day`
+ *   windows, no new grants until 00:00 UTC).
+ * Pure apart from the injected clock and state port; one instance per control plane.
  */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { budgetWindowSeconds, budgetWindowStart, type Budget } from '../model/budget.js';
 
 export interface LeaseAsk {
@@ -82,12 +87,54 @@ interface Counter {
   granted: number;
 }
 
+/** What survives a restart: per counter, its window and each node's grant and reported spend. */
+export interface LeaseState {
+  readonly counters: readonly {
+    readonly budget: string;
+    readonly key: string;
+    readonly windowStartMs: number;
+    readonly granted: number;
+    readonly nodes: readonly { readonly nodeId: string; readonly granted: number; readonly spent: number }[];
+  }[];
+}
+
+/** Durable storage of {@link LeaseState}; `save` runs after every change, before the answer. */
+export interface LeaseStatePort {
+  load(): LeaseState | undefined;
+  save(state: LeaseState): void;
+}
+
+/** A JSON file (written to a temporary file and renamed, so a crash never leaves half a state). */
+export function createFileLeaseState(file: string): LeaseStatePort {
+  return {
+    load() {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+      const parsed = JSON.parse(text) as LeaseState;
+      if (!Array.isArray(parsed.counters)) throw new Error(`${file}: not a budget lease state`);
+      return parsed;
+    },
+    save(state) {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.tmp`;
+      writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+      renameSync(tmp, file);
+    },
+  };
+}
+
 export interface BudgetLeaseServiceOptions {
   /** The current budgets (e.g. from the store's latest snapshot). */
   readonly budgets: () => readonly Budget[];
   readonly now?: () => Date;
   /** Largest grant per ask, as a fraction of the budget (0 < f ≤ 1). Defaults to 0.25. */
   readonly maxGrantFraction?: number;
+  /** Durable state; absent: in memory, conservative after a restart (see the module comment). */
+  readonly state?: LeaseStatePort;
 }
 
 export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): BudgetLeaseService {
@@ -96,15 +143,37 @@ export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): Bu
   const fraction = options.maxGrantFraction ?? 0.25;
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError('maxGrantFraction must be in (0, 1]');
   const counters = new Map<string, Counter>();
+  const persisted = options.state?.load();
+  if (persisted !== undefined) {
+    for (const c of persisted.counters) {
+      counters.set(`${c.budget}\u0000${c.key}`, {
+        windowStartMs: c.windowStartMs,
+        granted: c.granted,
+        nodes: new Map(c.nodes.map((n) => [n.nodeId, { granted: n.granted, spent: n.spent }])),
+      });
+    }
+  }
+  const save = (): void => {
+    if (options.state === undefined) return;
+    const t = now().getTime();
+    const live: LeaseState['counters'][number][] = [];
+    for (const [id, c] of counters) {
+      if (c.windowStartMs + 86_400_000 < t) continue; // older than any window
+      const [budget, key] = id.split('\u0000') as [string, string];
+      live.push({ budget, key, windowStartMs: c.windowStartMs, granted: c.granted, nodes: [...c.nodes].map(([nodeId, n]) => ({ nodeId, granted: n.granted, spent: n.spent })) });
+    }
+    options.state.save({ counters: live });
+  };
 
   const counterOf = (b: Budget, key: string, t: number): Counter => {
     const ws = budgetWindowStart(b.window, t);
     const id = `${b.name}\u0000${key}`;
     let c = counters.get(id);
     if (c === undefined || c.windowStartMs !== ws) {
-      // A window that began before this service started may already be (partly) granted by a
-      // previous instance: treat it as fully granted.
-      c = { windowStartMs: ws, nodes: new Map(), granted: ws < startedAt && startedAt - ws > 0 ? b.tokens : 0 };
+      // Without durable state, a window that began before this service started may already be
+      // (partly) granted by a previous instance: treat it as fully granted.
+      const unknownPast = options.state === undefined && ws < startedAt;
+      c = { windowStartMs: ws, nodes: new Map(), granted: unknownPast ? b.tokens : 0 };
       counters.set(id, c);
     }
     return c;
@@ -114,7 +183,7 @@ export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): Bu
     lease(nodeId, asks) {
       const t = now().getTime();
       const byName = new Map(options.budgets().map((b) => [b.name, b]));
-      return asks.map((a) => {
+      const out = asks.map((a): LeaseGrant => {
         const b = byName.get(a.budget);
         if (b === undefined) {
           return { budget: a.budget, key: a.key, windowStartMs: 0, windowEndMs: 0, granted: 0, available: 0, error: `budget '${a.budget}' does not exist` };
@@ -139,6 +208,8 @@ export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): Bu
         const windowEndMs = c.windowStartMs + budgetWindowSeconds(b.window) * 1000;
         return { budget: b.name, key: a.key, windowStartMs: c.windowStartMs, windowEndMs, granted: share.granted, available: Math.max(0, b.tokens - c.granted) };
       });
+      save();
+      return out;
     },
     usage(budget, key) {
       const b = options.budgets().find((x) => x.name === budget);

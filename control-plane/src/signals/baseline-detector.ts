@@ -69,7 +69,12 @@ export interface Observation {
 export interface BaselineDetector {
   readonly options: Required<Omit<DetectorOptions, 'seasonPeriod'>> & { readonly seasonPeriod: number | undefined };
   initial(): DetectorState;
-  observe(state: DetectorState, x: number): Observation;
+  /**
+   * Scores `x` and learns from it. `sdFloor` raises the sd floor for this observation (the signal
+   * engine passes the Poisson noise of a count, √expected, so low-volume series do not alarm on
+   * one extra call).
+   */
+  observe(state: DetectorState, x: number, sdFloor?: number): Observation;
 }
 
 export class DetectorOptionsError extends Error {
@@ -105,7 +110,7 @@ export function createBaselineDetector(options: DetectorOptions = {}): BaselineD
   return {
     options: resolved,
     initial: () => ({ n: 0, level: 0, variance: 0, season: period === undefined ? [] : new Array<number>(period).fill(0) }),
-    observe(state, x) {
+    observe(state, x, sdFloor = 0) {
       const n = state.n + 1;
       const slot = period === undefined ? -1 : state.n % period;
       const seasonal = slot < 0 ? 0 : state.season[slot]!;
@@ -116,7 +121,7 @@ export function createBaselineDetector(options: DetectorOptions = {}): BaselineD
       }
       const expected = state.level + seasonal;
       const residual = x - expected;
-      const sd = Math.max(Math.sqrt(state.variance), minStd, relStdFloor * Math.abs(expected));
+      const sd = Math.max(Math.sqrt(state.variance), minStd, relStdFloor * Math.abs(expected), sdFloor);
       const warm = state.n >= warmFor;
       // During the first season the seasonal slots are being seeded: learn them from the raw value.
       const firstSeason = period !== undefined && state.n < period;

@@ -22,7 +22,7 @@
 import type { Clock, ClockTimer } from '../ca/clock.js';
 import type { AccessRecord } from '../telemetry/access-record.js';
 import { createBaselineDetector, type BaselineDetector, type DetectorOptions, type DetectorState, type Observation } from './baseline-detector.js';
-import { DIMENSIONS, isSignalName, versionKey, type Dimension, type SignalName } from './signal-names.js';
+import { DIMENSIONS, isSignalName, SIGNAL_NAMES, versionKey, type Dimension, type SignalName } from './signal-names.js';
 
 // Counter slots of one bucket.
 const C_REQ = 0;
@@ -52,6 +52,23 @@ const NC = C_HIST + LAT_BINS;
 export const OVERFLOW_KEY = '~other';
 
 export const DEFAULT_DETECTED_SIGNALS: readonly SignalName[] = ['request_rate', 'denials', 'dlp_findings', 'response_bytes', 'error_ratio', 'latency_ms_p95'];
+
+/**
+ * Counts are Poisson-like: a bucket expected to hold λ events varies by about √λ on its own. The
+ * detector's sd is kept at least that (λ ≥ 1), so a series with a handful of calls does not alarm
+ * on one more. Rates are counts per second of the bucket.
+ */
+function poissonFloor(signal: SignalName, state: DetectorState, bucketMs: number): number {
+  const expected = Math.max(0, state.level);
+  if (signal === 'request_rate') {
+    const seconds = bucketMs / 1000;
+    return Math.sqrt(Math.max(1, expected * seconds)) / seconds;
+  }
+  if (signal === 'denials' || signal === 'dlp_findings' || signal === 'requests' || signal === 'errors' || signal === 'rbac_denials' || signal === 'mtls_failures' || signal === 'rate_limited' || signal.startsWith('dlp_findings:')) {
+    return Math.sqrt(Math.max(1, expected));
+  }
+  return 0;
+}
 
 export interface SignalEngineOptions {
   readonly clock: Clock;
@@ -400,7 +417,7 @@ export function createSignalEngine(options: SignalEngineOptions): SignalEngine {
               d = { state: detector.initial(), last: undefined };
               s.detectors.set(signal, d);
             }
-            const obs = detector.observe(d.state, x);
+            const obs = detector.observe(d.state, x, poissonFloor(signal, d.state, bucketMs));
             d.state = obs.state;
             d.last = obs;
           }
@@ -467,7 +484,7 @@ export function createSignalEngine(options: SignalEngineOptions): SignalEngine {
           if (filter.key !== undefined && s.key !== filter.key) continue;
           const view = viewOf(s, end);
           const values: Record<string, number | null> = {};
-          for (const name of [...(['requests', 'request_rate', 'denials', 'denial_ratio', 'rbac_denials', 'mtls_failures', 'shadow_denials', 'rate_limited', 'errors', 'error_ratio', 'dlp_findings', 'dlp_finding_ratio', 'dlp_alerted', 'dlp_redacted', 'dlp_blocked', 'request_bytes', 'response_bytes', 'latency_ms_mean', 'latency_ms_p95', 'tokens_input', 'tokens_output'] as const), ...view.detectors().map((id) => `dlp_findings:${id}` as const)]) {
+          for (const name of [...SIGNAL_NAMES, ...view.detectors().map((id) => `dlp_findings:${id}` as const)]) {
             const v = view.value(name);
             values[name] = Number.isNaN(v) ? null : v;
           }

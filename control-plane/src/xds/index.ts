@@ -19,7 +19,8 @@
  * PROTOCOL DECISIONS (details in sotw-stream.ts / delta-stream.ts)
  *  - ACK vs NACK is decided on response_nonce + error_detail, never on version_info.
  *  - SotW: a non-empty nonce that is not the latest sent for the type (stale or never sent) makes
- *    the request ignored entirely (xDS spec); an empty nonce is a (re)subscription. Delta:
+ *    the request ignored entirely (xDS spec); an empty nonce is a (re)subscription, and so is a
+ *    nonce on a type nothing was sent for yet on this stream (carried over from an old stream). Delta:
  *    subscription deltas always apply; only the ACK/NACK of an unknown nonce is ignored.
  *  - Wildcard: LDS/CDS only — empty names on the type's first request (legacy, sticky until names
  *    are given) or `*` (explicit). RDS/EDS/SDS/ECDS are by name only.

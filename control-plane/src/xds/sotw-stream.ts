@@ -39,7 +39,9 @@ const WILDCARD = '*';
  *    (stale, or never sent) is ignored entirely — subscriptions included — as the spec asks; the
  *    client's next request carrying the latest nonce repeats its full name list, so nothing is lost.
  *    A request with an empty nonce (first request, reconnect, or a re-subscription sent before any
- *    response of the type arrived) is a subscription update.
+ *    response of the type arrived) is a subscription update; so is a request carrying a nonce when
+ *    nothing of its type was sent on this stream yet (a nonce carried over from a previous stream:
+ *    ignoring it would leave that client waiting forever). Neither ACKs nor NACKs anything.
  *  - ACK/NACK is decided on the nonce and error_detail, never on version_info (a NACK may carry the
  *    new version). A NACK records error_detail for the node and type and leaves the last ACKed
  *    version in place; nothing is resent for it. Only a new snapshot version of the type (or a change
@@ -130,8 +132,8 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
     }
     let state = states.get(typeUrl);
     const nonce = req.responseNonce;
-    if (nonce !== '') {
-      if (state === undefined || nonce !== state.lastNonce) {
+    if (nonce !== '' && state !== undefined && state.lastNonce !== '') {
+      if (nonce !== state.lastNonce) {
         ctx.record.staleRequests++;
         return;
       }
@@ -146,9 +148,17 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
       } else {
         ctx.fleet.ack(ctx.record, typeUrl, state.sentVersion);
       }
-    } else if (state === undefined && req.versionInfo !== '') {
-      // Reconnect: the client tells which version it runs; record it as its current version.
-      ctx.fleet.typeRecord(ctx.record, typeUrl).ackedVersion = req.versionInfo;
+    } else {
+      if (nonce !== '') {
+        // Nothing was sent for this type on this stream yet, so the nonce cannot be ours (a client
+        // carrying one over from a previous stream): ignoring the request would leave the client
+        // waiting forever, so it is served as a fresh subscription; it ACKs or NACKs nothing.
+        ctx.record.staleRequests++;
+      }
+      if (state === undefined && req.versionInfo !== '') {
+        // Reconnect: the client tells which version it runs; record it as its current version.
+        ctx.fleet.typeRecord(ctx.record, typeUrl).ackedVersion = req.versionInfo;
+      }
     }
     const isNew = state === undefined;
     state = updateNames(typeUrl, state, req.resourceNames);

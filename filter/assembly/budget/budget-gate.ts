@@ -130,6 +130,8 @@ export class BudgetGate {
   waiter: LeaseWaiter | null = null;
   contextId: u32 = 0;
   private leaseTries: i32 = 0;
+  /** Admitted by failure_mode open without a budget check: streams are metered, not cut. */
+  unenforced: bool = false;
   /** The last lease call failed (no answer, or not 200). */
   leaseFailed: bool = false;
   private finished: bool = false;
@@ -182,7 +184,9 @@ export class BudgetGate {
     const v = vm();
     const f = v.facts;
     if (!f.read(v.walker, view.dataStart, 0, view.length)) {
-      // Not JSON: nothing to estimate; access lists cannot be checked without a model.
+      // Not JSON: no model and no prompt to read (an OpenAI-style provider refuses such a body, so
+      // it spends nothing); access lists cannot be checked without a model.
+      this.decision = "not_json";
       if (this.access.enabled && accessRestricted(this.access, this.identity)) {
         return this.replyError(403, "model_not_allowed", "invalid_request_error", "meshward could not read the request's model; this caller may only use listed models.", "");
       }
@@ -227,6 +231,7 @@ export class BudgetGate {
       }
       if (this.failOpen) {
         this.decision = "lease_unavailable_open";
+        this.unenforced = true;
         return GATE_PASS;
       }
       return this.replyError(503, "budget_unavailable", "server_error", "meshward could not obtain a budget lease; failure_mode is closed.", "");
@@ -253,6 +258,7 @@ export class BudgetGate {
     if (r == UNAVAILABLE) {
       if (this.failOpen) {
         this.decision = "unavailable_open";
+        this.unenforced = true;
         return GATE_PASS;
       }
       return this.replyError(503, "budget_unavailable", "server_error", "meshward could not read the budget counter; failure_mode is closed.", "");
@@ -355,7 +361,7 @@ export class BudgetGate {
     }
     if (eventStream) {
       const f = vm().facts;
-      this.stream = new BudgetStream(plan, vm().walker, enforceStreams, f.includeUsage);
+      this.stream = new BudgetStream(plan, vm().walker, enforceStreams && !this.unenforced, f.includeUsage);
       return true; // a cut rewrites the body
     }
     this.body = new ByteBuffer(1024);

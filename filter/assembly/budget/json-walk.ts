@@ -240,7 +240,25 @@ export class JsonWalker {
     let ascii = 0;
     let non = 0;
     let i = q;
+    const quote = i8x16.splat(0x22);
+    const bs = i8x16.splat(0x5c);
+    const zero = i8x16.splat(0);
     while (i < end) {
+      // Skip runs of plain ASCII 16 bytes at a time (no quote, no backslash, no byte >= 0x80).
+      while (i + 16 <= end) {
+        const v = v128.load(base + <usize>i);
+        const bits = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, bs)), i8x16.lt_s(v, zero)));
+        if (bits == 0) {
+          ascii += 16;
+          i += 16;
+          continue;
+        }
+        const k = <i32>ctz(bits);
+        ascii += k;
+        i += k;
+        break;
+      }
+      if (i >= end) break;
       const c = <i32>load<u8>(base + <usize>i);
       if (c == 0x22) {
         this.asciiBytes = ascii;

@@ -144,7 +144,9 @@ const SCRATCH = memory.data(64);
     const kw = this.keywords.termCount > 0 && len >= 2 &&
       (mask & ((1 << DETECTOR_CUSTOM) | (1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY))) != 0;
     this.hits.reset();
-    scanBytes(this, en, ptr, len, out, kw ? this.keywords : null, this.hits);
+    // no built-in detector on: only the keyword pass (same hits as the fused loop)
+    if (en != 0) scanBytes(this, en, ptr, len, out, kw ? this.keywords : null, this.hits);
+    else if (kw) this.keywords.findAll(ptr, len, this.hits);
     if (kw) this.processKeywordHits(ptr, len, out, en, (mask & (1 << DETECTOR_CUSTOM)) != 0);
     resolveOverlaps(out, this.scratch);
     if (reportFrom > 0) clipBefore(out, reportFrom);
@@ -207,24 +209,62 @@ function clipBefore(out: FindingList, from: i32): void {
 let skipUntil: i32 = 0;
 let ipv6Skip: i32 = 0;
 
+// Trigger bytes as a nibble-table set (low/high nibble tables, one bit per high-nibble group so
+// that the tables accept exactly the chosen bytes), rebuilt for the enabled detectors only: a
+// byte whose detectors are all off is never dispatched. Cached for the last `en` (any scanner).
 const TRIGGER_LO = memory.data(16);
 const TRIGGER_HI = memory.data(16);
-function addTrigger(c: u32, bit: u8): void {
+let triggerEn: u32 = 0xffffffff;
+function addTrigger(c: u32): void {
+  const bit = <u8>(<i32>1 << triggerGroup(c >> 4));
   store<u8>(TRIGGER_LO + <usize>(c & 15), load<u8>(TRIGGER_LO + <usize>(c & 15)) | bit);
   store<u8>(TRIGGER_HI + <usize>(c >> 4), load<u8>(TRIGGER_HI + <usize>(c >> 4)) | bit);
 }
-// One bit per high nibble group, so that the low/high tables accept exactly these bytes.
-addTrigger(0x40, 1); addTrigger(0x41, 1); addTrigger(0x4a, 1); // '@' 'A' 'J'
-addTrigger(0x2d, 2); addTrigger(0x2f, 2); // '-' '/'
-addTrigger(0xe2, 4); addTrigger(0xef, 4);
-addTrigger(0x3a, 8); // ':'
-addTrigger(0x5f, 16); // '_'
-addTrigger(0x78, 32); // 'x'
-addTrigger(0xf3, 64);
+function triggerGroup(hi: u32): i32 {
+  // '@' 'A' 'J' | '-' '/' | 0xE2 0xEF | ':' | '_' | 'x' | 0xF3
+  if (hi == 4) return 0;
+  if (hi == 2) return 1;
+  if (hi == 0xe) return 2;
+  if (hi == 3) return 3;
+  if (hi == 5) return 4;
+  if (hi == 7) return 5;
+  return 6;
+}
+/** Detectors started by a digit run (numericAt). */
+const NUMERIC_DETECTORS: u32 = (1 << DETECTOR_PHONE) | (1 << DETECTOR_CREDIT_CARD) | (1 << DETECTOR_US_SSN) |
+  (1 << DETECTOR_IBAN) | (1 << DETECTOR_IP_ADDRESS);
+function prepareTriggers(en: u32): void {
+  if (en == triggerEn) return;
+  triggerEn = en;
+  memory.fill(TRIGGER_LO, 0, 16);
+  memory.fill(TRIGGER_HI, 0, 16);
+  if (on(en, DETECTOR_EMAIL)) addTrigger(0x40); // '@'
+  if (on(en, DETECTOR_AWS_ACCESS_KEY) || on(en, DETECTOR_GOOGLE_API_KEY)) addTrigger(0x41); // 'A'
+  if (on(en, DETECTOR_JWT)) addTrigger(0x4a); // 'J' of "eyJ"
+  if (on(en, DETECTOR_PRIVATE_KEY) || on(en, DETECTOR_OPENAI_API_KEY)) addTrigger(0x2d); // '-'
+  if (on(en, DETECTOR_SLACK_TOKEN)) {
+    addTrigger(0x2f); // '/'
+    addTrigger(0x78); // 'x'
+  }
+  if (on(en, DETECTOR_IP_ADDRESS)) addTrigger(0x3a); // ':'
+  if (on(en, DETECTOR_GITHUB_TOKEN) || on(en, DETECTOR_STRIPE_KEY)) addTrigger(0x5f); // '_'
+  if (on(en, DETECTOR_PROMPT_INJECTION)) {
+    addTrigger(0xe2);
+    addTrigger(0xef);
+    addTrigger(0xf3);
+  }
+}
+// @ts-ignore: decorator
+@inline function isTrigger(c: u32): bool {
+  return (load<u8>(TRIGGER_LO + <usize>(c & 15)) & load<u8>(TRIGGER_HI + <usize>(c >> 4))) != 0;
+}
 
 function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, kw: KeywordMatcher | null, hits: FindingList): void {
   skipUntil = 0;
   ipv6Skip = 0;
+  prepareTriggers(en);
+  const numeric = (en & NUMERIC_DETECTORS) != 0;
+  const digitGate = numeric ? i8x16.splat(-1) : i8x16.splat(0);
   const c0 = i8x16.splat(0x30);
   const c10 = i8x16.splat(10);
   const nib = i8x16.splat(0x0f);
@@ -232,7 +272,7 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, k
   const ca = i8x16.splat(0x61);
   const c26 = i8x16.splat(26);
   const cus = i8x16.splat(0x5f);
-  // trigger bytes '@' ':' '_' '-' 'A' 'J' 'x' '/' 0xE2 0xEF 0xF3 as a nibble-table set membership
+  // trigger bytes of the enabled detectors ('@' ':' '_' '-' 'A' 'J' 'x' '/' 0xE2 0xEF 0xF3)
   const lo = v128.load(TRIGGER_LO);
   const hi = v128.load(TRIGGER_HI);
   // keyword fingerprint tables (fused Teddy pass, see KeywordMatcher.findAll for the scheme)
@@ -281,7 +321,7 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, k
         if (s >= 0) changetype<KeywordMatcher>(kw).candidate(p, len, s, hits);
       }
     }
-    const dig = i8x16.lt_u(i8x16.sub(v, c0), c10);
+    const dig = v128.and(digitGate, i8x16.lt_u(i8x16.sub(v, c0), c10));
     const pdig = i8x16.lt_u(i8x16.sub(pv, c0), c10);
     const trig = v128.and(i8x16.swizzle(lo, vlo), i8x16.swizzle(hi, vhi));
     // a digit run glued to a lower-case letter or '_' (hex ids, "sha256", "x86_64") cannot start
@@ -307,9 +347,9 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, k
     let t = false;
     if (isDigit(c)) {
       const b: u32 = i == 0 ? 0 : <u32>load<u8>(p + <usize>(i - 1));
-      t = !isDigit(b) && b - 0x61 >= 26 && b != 0x5f;
+      t = numeric && !isDigit(b) && b - 0x61 >= 26 && b != 0x5f;
     }
-    else t = c == 0x40 || c == 0x3a || c == 0x5f || c == 0x2d || c == 0x41 || c == 0x4a || c == 0x78 || c == 0x2f || c == 0xe2 || c == 0xef || c == 0xf3;
+    else t = isTrigger(c);
     if (t) {
       if (isDigit(c)) numericAt(sc, en, p, len, i, c, out);
       else dispatch(sc, en, p, len, i, out);

@@ -27,7 +27,7 @@ async function setup(): Promise<{ t: TestApp; loop: ClosedLoop; clock: ManualClo
   const store = createSqliteStore({ path: ':memory:', now: () => new Date(clock.now()) });
   loop = createClosedLoop({ store, clock, signals: { bucketMs: 1000, windowBuckets: 10 } });
   await loop.start();
-  t = await buildTestApp({ store, closedLoop: loop, now: () => new Date(clock.now()) });
+  t = await buildTestApp({ store, closedLoop: loop, now: () => new Date(clock.now()), metricsRegistries: [loop.registry] });
   return { t, loop, clock, store };
 }
 
@@ -82,6 +82,10 @@ describe('closed-loop routes', () => {
     const resolved = await t.call({ method: 'POST', url: `/v1/alerts/${a.id}/resolve` });
     expect(resolved.json()).toMatchObject({ state: 'resolved', resolvedAt: new Date(T0 + 1000).toISOString() });
     expect((await t.call({ method: 'POST', url: `/v1/alerts/${a.id}/resolve` })).statusCode).toBe(409);
+    const metrics = await t.call({ method: 'GET', url: '/metrics', token: t.viewer });
+    expect(metrics.body).toMatch(/meshward_alerts_fired_total\{rule="caller-denials",severity="high"\} 1/);
+    expect(metrics.body).toMatch(/meshward_telemetry_dropped_entries_total 0/);
+    expect(metrics.body).toMatch(/meshward_signal_series\{dimension="identity"\} 1/);
     const signals = await t.call({ method: 'GET', url: '/v1/signals?dimension=version', token: t.viewer });
     expect(signals.json()).toMatchObject({ bucketSeconds: 1, windowSeconds: 10, items: [{ dimension: 'version', key: 'chat|v1', values: { rbac_denials: 4, error_ratio: 0 } }] });
   });

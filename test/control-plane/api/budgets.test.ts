@@ -121,10 +121,21 @@ describe('budgets and model access lists through the REST API', () => {
     expect(usage.json().available).toBe(0);
     const unknown = await t.call({ method: 'POST', url: '/v1/budget-leases', payload: { nodeId: 'n', leases: [{ budget: 'nope', key: A, spent: 0, want: 1 }] } });
     expect(unknown.json().leases[0]).toMatchObject({ granted: 0, error: "budget 'nope' does not exist" });
+    const metrics = await t.call({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/meshward_budget_lease_granted_tokens_total\{budget="team-a-hourly"\} \d+/);
+    expect(metrics.body).toMatch(/meshward_budget_lease_requests_total\{budget="team-a-hourly",outcome="exhausted"\} \d+/);
     // A new window starts from zero.
     now = new Date('2026-11-26T11:00:00Z');
     const fresh = await t.call({ method: 'GET', url: `/v1/budgets/team-a-hourly/usage?key=${encodeURIComponent('spiffe://mesh.test/ns/team-a/sa/other')}` });
     expect(fresh.json()).toMatchObject({ granted: 0, spent: 0, available: 2000 });
+  });
+
+  it('the Istio WasmPlugin of the global policy carries budgets and access lists in its pluginConfig', async () => {
+    const r = await t.call({ method: 'GET', url: '/v1/dlp-policies/global/wasm-plugin?url=oci://registry.test/meshward:1' });
+    expect(r.statusCode).toBe(200);
+    const cfg = r.json().spec.pluginConfig;
+    expect(cfg.budgets.limits.map((l: { name: string }) => l.name)).toEqual(['team-a-daily', 'team-a-hourly']);
+    expect(cfg.model_access.lists[0].name).toBe('team-a');
   });
 
   it('deleting the global DLP policy is refused while budgets need it', async () => {

@@ -132,3 +132,21 @@ describe('signal engine', () => {
     expect(() => createSignalEngine({ clock, detectedSignals: ['nope' as never] })).toThrow(/detectedSignals/);
   });
 });
+
+describe('signal engine on a low-volume series', () => {
+  it('does not alarm on one extra call of a caller that makes a few (Poisson floor), but does on a real burst', async () => {
+    const clock = createManualClock(T0);
+    const e = createSignalEngine({ clock, bucketMs: 1000, windowBuckets: 5, detector: { warmup: 5 } });
+    e.start();
+    for (let i = 0; i < 40; i++) {
+      e.ingest(Array.from({ length: i % 10 === 0 ? 1 : 0 }, () => rec({ identity: id('rare') })));
+      await clock.advance(1000);
+    }
+    e.ingest([rec({ identity: id('rare') }), rec({ identity: id('rare') })]);
+    await clock.advance(1000);
+    expect(e.latest()!.get('identity', id('rare'))!.anomaly('request_rate')!.score).toBeLessThan(4);
+    e.ingest(Array.from({ length: 40 }, () => rec({ identity: id('rare') })));
+    await clock.advance(1000);
+    expect(e.latest()!.get('identity', id('rare'))!.anomaly('request_rate')!.score).toBeGreaterThan(10);
+  });
+});

@@ -110,7 +110,7 @@ describe('closed loop end to end', () => {
       validate: cp.controller.validateCandidate,
       sinks: [createWebhookSink({ url: hookUrl, secret: SECRET })],
       als: { host: '127.0.0.1', port: 0 },
-      signals: { bucketMs: 250, windowBuckets: 8 },
+      signals: { bucketMs: 250, windowBuckets: 40 }, // a 10-s window: both batches stay in it even on a loaded machine
       dispatcher: { baseDelayMs: 20, jitter: false },
     });
     alsAddress = `127.0.0.1:${(await loop.start()).alsPort!}`;
@@ -198,9 +198,10 @@ describe('closed loop end to end', () => {
       expect(await acked()).toBe(rds2.versionInfo);
 
       // Alerts delivered to the webhook, signed: the intruder's denials and the rollback.
-      await until('two alerts at the webhook', () => received.length >= 2);
+      const firedAt = (rule: string) => received.find((r) => r.body.rule === rule && r.body.type === 'fired');
+      await until('both alerts fired at the webhook', () => firedAt('caller-denials') !== undefined && firedAt('rollout-guard') !== undefined);
       expect(received.every((r) => r.verified)).toBe(true);
-      const byRule = Object.fromEntries(received.map((r) => [r.body.rule, r.body]));
+      const byRule = { 'caller-denials': firedAt('caller-denials')!.body, 'rollout-guard': firedAt('rollout-guard')!.body };
       expect(byRule['caller-denials']).toMatchObject({ type: 'fired', severity: 'high', dimension: 'identity', key: intruder, value: expect.any(Number) });
       expect(byRule['rollout-guard']).toMatchObject({ type: 'fired', severity: 'high', dimension: 'rollout', key: 'chat-v2', signal: 'error_ratio' });
       // Recorded and queryable.

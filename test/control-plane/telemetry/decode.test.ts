@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { anyPack, StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { StreamAccessLogsMessageSchema } from '../../../control-plane/src/gen/envoy/service/accesslog/v3/als_pb.js';
-import { HTTPAccessLogEntrySchema } from '../../../control-plane/src/gen/envoy/data/accesslog/v3/accesslog_pb.js';
+import { HTTPAccessLogEntrySchema, TLSProperties_CertificatePropertiesSchema } from '../../../control-plane/src/gen/envoy/data/accesslog/v3/accesslog_pb.js';
+import { AddressSchema } from '../../../control-plane/src/gen/envoy/config/core/v3/address_pb.js';
+import { MetadataSchema } from '../../../control-plane/src/gen/envoy/config/core/v3/base_pb.js';
 import { parseModelCluster, parseSummary, recordFromHttpEntry, recordFromTcpEntry } from '../../../control-plane/src/telemetry/decode-entry.js';
 import { decodeAccessLogsMessage, WireFormatError } from '../../../control-plane/src/telemetry/fast-decode.js';
 import { encodeBatch, encodeTcpBatch, httpEntry, tlsFailureEntry, type EntryInit } from './envoy-als-client.js';
@@ -88,6 +90,37 @@ describe('fast-decode (wire format) equals the reference', () => {
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({ identity: 'spiffe://t/ns/a/sa/b', model: 'm', version: 'v', dlp: undefined });
     expect(counters.badSummaries).toBe(1);
+  });
+
+  it('skips the fields it does not read, of every wire type, as Envoy fills them', () => {
+    const e = httpEntry({ identity: `${TD}/ns/a/sa/full`, model: 'chat', version: 'v1', summary: '{"outcome":"alert","request":{"outcome":"alert","findings":{"email":1}},"response":null}' });
+    const c = e.commonProperties!;
+    c.sampleRate = 0.5; // double: fixed64
+    c.downstreamRemoteAddress = create(AddressSchema, { address: { case: 'socketAddress', value: { address: '10.1.2.3', portSpecifier: { case: 'portValue', value: 51234 } } } });
+    c.upstreamRemoteAddress = create(AddressSchema, { address: { case: 'socketAddress', value: { address: '10.0.0.1', portSpecifier: { case: 'portValue', value: 8000 } } } });
+    c.upstreamRequestAttemptCount = 2;
+    c.customTags = { team: 'a' };
+    c.streamId = 'abc';
+    c.downstreamWireBytesSent = 12345678901n;
+    c.accessLogType = 5;
+    c.tlsProperties!.tlsVersion = 4;
+    c.tlsProperties!.tlsSniHostname = 'gw.example';
+    c.tlsProperties!.localCertificateProperties = create(TLSProperties_CertificatePropertiesSchema, { subjectAltName: [{ san: { case: 'uri', value: 'spiffe://meshward.local/ns/gw/sa/edge' } }], subject: 'CN=edge' });
+    c.tlsProperties!.peerCertificateProperties!.subject = 'CN=caller';
+    c.metadata = create(MetadataSchema, { filterMetadata: { 'envoy.lb': { canary: true, weight: 3 }, 'envoy.filters.http.rbac': { shadow_effective_policy_id: 'p', shadow_engine_result: 'allowed' } } });
+    e.request!.authority = 'gw.example';
+    e.request!.userAgent = 'openai-python/1.0';
+    e.request!.requestId = 'rid';
+    e.request!.requestHeaders['x-other'] = 'y';
+    e.response!.responseHeaders = { 'content-type': 'application/json' };
+    e.response!.responseTrailers = { 'grpc-status': '0' };
+    e.protocolVersion = 3;
+    const bytes = encodeBatch([e], 'full');
+    const msg = fromBinary(StreamAccessLogsMessageSchema, bytes);
+    const reference = msg.logEntries.case === 'httpLogs' ? msg.logEntries.value.logEntry.map((x) => recordFromHttpEntry(x, 'full')) : [];
+    const fast = decodeAccessLogsMessage(bytes, { nodeId: '', logName: '' }, { badSummaries: 0 });
+    expect(fast).toEqual(reference);
+    expect(fast[0]).toMatchObject({ identity: `${TD}/ns/a/sa/full`, shadowDenied: false, dlp: { outcome: 'alert' } });
   });
 
   it('throws WireFormatError on truncated or invalid input, never reads out of bounds', () => {

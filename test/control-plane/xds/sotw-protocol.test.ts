@@ -315,4 +315,15 @@ describe('SotW ADS', () => {
     h.publish('role=sidecar', 'after', { weights: [3, 3] });
     await eventually(() => h.server.fleet.byNode('ok')[0]?.types.RDS?.ackedVersion === 'after', 5000, 'ok stream ACKed');
   });
+
+  it('a first request carrying a nonce from a previous stream is served (not ignored forever), acknowledging nothing', async () => {
+    const c = await client('carried', { autoAck: false });
+    c.send({ typeUrl: RDS, versionInfo: 'v0', responseNonce: 'nonce-from-the-last-stream', resourceNames: ['routes'] });
+    const r = await c.responses.next();
+    expect(r.names).toEqual(['routes']);
+    const st = h.server.fleet.byNode('carried')[0]!;
+    expect(st.staleRequests).toBe(1);
+    expect(st.types.RDS!.ackedVersion).toBe('v0'); // what the client said it runs
+    expect(st.types.RDS!.lastNack).toBeUndefined();
+  });
 });

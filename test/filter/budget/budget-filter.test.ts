@@ -67,6 +67,22 @@ describe('admission before the model', () => {
   });
 });
 
+describe('budgets together with DLP', () => {
+  it('a clamp lands in the redacted body; a cut stream still carries redactions', async () => {
+    const envoy = await meshward(budgets({ tokens: 120, on_exceed: 'clamp', min_output_tokens: 5 }), { startTimeNanos: T0 });
+    const r = chat(envoy, body({ max_tokens: 1000, stream: true }, 'mail jane.doe@corp.example now'), { headers: SSE_HEADERS, body: Array.from({ length: 200 }, (_, i) => delta(i === 3 ? ' x@corp.example ' : 'ab cd ')).join('') + SSE_DONE, chunkSize: 64 }, { principal: A });
+    const sent = JSON.parse(r.stream.upstream.bodyText) as { messages: { content: string }[]; max_tokens: number };
+    expect(sent.messages[0]!.content).toBe('mail [EMAIL] now');
+    expect(sent.max_tokens).toBeLessThan(120);
+    expect(r.stream.upstream.contentLengthMatches).not.toBe(false);
+    const text = r.stream.downstream.bodyText;
+    expect(text).toContain('[EMAIL]');
+    expect(text).not.toContain('x@corp.example');
+    expect(sseEvents(text).at(-1)).toBe('[DONE]');
+    expect(text).toContain('"finish_reason":"length"');
+  });
+});
+
 describe('streamed responses', () => {
   it('charges output as it streams and ends the stream cleanly at the budget', async () => {
     const envoy = await meshward(budgets({ tokens: 60 }), { startTimeNanos: T0 });

@@ -197,6 +197,12 @@ describe('fleet bound: leases from the control plane', () => {
         expect(s.localReply).toBeUndefined();
         expect(s.upstream.endStream).toBe(true);
         expect(JSON.parse(s.upstream.bodyText).max_tokens).toBe(10);
+        // Admitted without a budget check: the stream is metered, not cut.
+        s.responseHeaders(SSE_HEADERS, false);
+        s.responseBody(delta(1) + delta(2) + delta(3) + SSE_DONE, true);
+        expect(s.downstream.bodyText).not.toContain('budget_exhausted');
+        s.complete();
+        expect(JSON.parse(Buffer.from(s.filterState.get('meshward.budget')!).toString('utf8'))).toMatchObject({ decision: 'lease_unavailable_open', tokens_out: 3 });
       }
       expect(e.metrics.get('meshward.budget.lease.failures')).toBeGreaterThanOrEqual(1n);
     }

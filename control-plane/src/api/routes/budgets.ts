@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { Counter } from 'prom-client';
 import { createBudgetLeaseService, type BudgetLeaseService } from '../../budget/budget-lease-service.js';
 import type { ApiContext } from '../api-context.js';
 import { toMeshModel } from '../model-bridge.js';
@@ -99,8 +100,22 @@ export function budgetRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const leases = createBudgetLeaseService({
     now: ctx.now,
     budgets: () => toMeshModel(ctx.store.snapshot(), ctx.trustDomain).budgets ?? [],
+    ...(ctx.budgetLeaseState === undefined ? {} : { state: ctx.budgetLeaseState }),
   });
   app.decorate('budgetLeases', leases);
+  const leaseCalls = new Counter({
+    name: 'meshward_budget_lease_requests_total',
+    help: 'Budget lease asks from proxies, by budget and outcome (granted: some tokens given; exhausted: none left; unknown_budget).',
+    labelNames: ['budget', 'outcome'] as const,
+    registers: [ctx.metrics.registry],
+  });
+  const granted = new Counter({
+    name: 'meshward_budget_lease_granted_tokens_total',
+    help: 'Budget cost units granted to proxies (the fleet spends at most this per window).',
+    labelNames: ['budget'] as const,
+    registers: [ctx.metrics.registry],
+  });
+  const lastGrant = new Map<string, number>();
 
   app.post<{ Body: { nodeId: string; leases: { budget: string; key: string; spent: number; want: number; release?: boolean }[] } }>(
     '/v1/budget-leases',
@@ -114,7 +129,22 @@ export function budgetRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: LeaseResponse, 400: ProblemSchema },
       },
     },
-    async (request) => ({ leases: leases.lease(request.body.nodeId, request.body.leases).map((g) => (g.error === undefined ? { ...g } : g)) }),
+    async (request) => {
+      const out = leases.lease(request.body.nodeId, request.body.leases);
+      for (const g of out) {
+        if (g.error !== undefined) {
+          leaseCalls.inc({ budget: g.budget, outcome: 'unknown_budget' });
+          continue;
+        }
+        const k = `${request.body.nodeId}\u0000${g.budget}\u0000${g.key}\u0000${g.windowStartMs}`;
+        const delta = g.granted - (lastGrant.get(k) ?? 0);
+        lastGrant.set(k, g.granted);
+        if (lastGrant.size > 100_000) lastGrant.clear(); // bounded: only the metric's precision suffers
+        if (delta > 0) granted.inc({ budget: g.budget }, delta);
+        leaseCalls.inc({ budget: g.budget, outcome: delta > 0 ? 'granted' : 'exhausted' });
+      }
+      return { leases: out };
+    },
   );
 
   app.get<{ Params: { name: string }; Querystring: { key: string } }>(

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DlpPolicy } from '../../model/dlp-policy.js';
+import { filterConfigOf } from '../../translate/budget-config.js';
+import { toMeshModel } from '../model-bridge.js';
 import { buildWasmPlugin, IMAGE_PULL_POLICIES, WASM_PLUGIN_PHASES, WasmPluginError, type ImagePullPolicy, type WasmPluginPhase } from '../../istio/wasm-plugin.js';
 import type { ApiContext } from '../api-context.js';
 import { ApiError } from '../problem.js';
@@ -83,7 +85,10 @@ export function istioWasmPluginRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (stored === undefined) throw new ApiError('NOT_FOUND', `dlp-policies/${request.params.name} does not exist`);
       const q = request.query;
       try {
-        return buildWasmPlugin(stored.spec as DlpPolicy, {
+        // The global policy also carries the mesh's budgets and model access lists (as over ECDS).
+        const policy = stored.spec as DlpPolicy;
+        const withBudgets = { ...policy, config: filterConfigOf(toMeshModel(ctx.store.snapshot(), ctx.trustDomain), policy) };
+        return buildWasmPlugin(withBudgets, {
           url: q.url,
           ...(q.sha256 === undefined ? {} : { sha256: q.sha256 }),
           ...(q.name === undefined ? {} : { name: q.name }),
