@@ -7,17 +7,20 @@
  * - `start()`: creates the data directory (0700), opens the store, loads or creates the CA,
  *   creates the bootstrap admin token on first start (0600 file), writes the trust bundle
  *   (`ca-bundle.pem`, kept current), publishes the snapshots of the current store revision, then
- *   binds xDS and the REST API (each with a mesh-CA serving certificate when its `tls` setting
- *   asks for one, renewed in place). If anything fails, whatever was started is stopped again and
+ *   starts the closed loop (telemetry, signals, alerts to the configured sinks, guarded rollouts,
+ *   time-window audit, reports; docs/closed-loop.md) with Envoy's access log service on the xDS
+ *   port, then binds xDS and the REST API (each with a mesh-CA serving certificate when its `tls`
+ *   setting asks for one, renewed in place). If anything fails, whatever was started is stopped again and
  *   the error names the setting or component at fault. Call once.
  * - The DLP dry run and the filter-level check of DLP configs need the compiled filter and a
  *   proxy-wasm host ({@link findDlpRuntime}); without them the control plane still starts, logs
  *   why, and the dry run answers 503.
- * - `stop()`: stops the REST API (no new changes), the controller (no new pushes), ends every ADS
- *   stream and closes the xDS server, stops the CA's timers, then closes the store (every commit is
+ * - `stop()`: stops the REST API (no new changes), the closed loop (ends the ALS streams, writes
+ *   the pending call rollups, gives the alert sinks a bounded time to deliver), the controller (no
+ *   new pushes), ends every ADS stream and closes the xDS server, stops the CA's timers, then closes the store (every commit is
  *   already durable: the store syncs before acknowledging). Idempotent; safe after a failed start.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -36,6 +39,11 @@ import { createMeshCa, type MeshCa, type ServingCertificate } from './ca/mesh-ca
 import { createSecretsProvider } from './ca/secrets-provider.js';
 import { createStreamAuthenticator } from './ca/stream-authenticator.js';
 import type { Settings } from './config/settings.js';
+import { ClosedLoopError } from './alerts/alert-error.js';
+import type { AlertSink } from './alerts/alert-sink.js';
+import { createSinksFromConfig } from './alerts/sink-config.js';
+import { createAlsAuthenticator } from './telemetry/als-authenticator.js';
+import { createClosedLoop, type ClosedLoop, type ClosedLoopOptions } from './telemetry/closed-loop.js';
 import { createController, type Controller } from './controller/controller.js';
 import { groupKeyOf } from './controller/node-group-key.js';
 import { createTypeVersionFile } from './controller/type-versions.js';
@@ -82,6 +90,8 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly xds: XdsServer;
   readonly api: FastifyInstance;
+  /** Telemetry, signals, alerts, guarded rollouts and reports (docs/closed-loop.md). */
+  readonly closedLoop: ClosedLoop;
 }
 
 /** The compiled filter and a proxy-wasm host to run it (the API's DLP dry run and config check). */
@@ -102,6 +112,44 @@ export interface ControlPlaneOptions {
    * plane still starts: the DLP dry run answers 503 and DLP configs are only schema-checked.
    */
   readonly dlpRuntime?: () => Promise<DlpRuntime>;
+  /** Where the webhook sink's HMAC key (`alerts.webhook.secretEnv`) is read. Defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Closed-loop tuning (tests, benchmarks): signal buckets and windows, sink retry timing, rollup
+   * flushes, and sinks in addition to the configured ones. Defaults: docs/closed-loop.md.
+   */
+  readonly closedLoop?: Pick<ClosedLoopOptions, 'signals' | 'dispatcher' | 'rollupFlushMs' | 'alsQueueCapacity'> & { readonly extraSinks?: readonly AlertSink[] };
+}
+
+/**
+ * The alert sinks the settings ask for. @throws ControlPlaneError naming the setting at fault
+ * (e.g. `alerts.syslog.caFile` when the file cannot be read).
+ */
+export function sinksFromSettings(alerts: Settings['alerts'], env: Readonly<Record<string, string | undefined>>): AlertSink[] {
+  const list: Array<{ setting: string; config: Record<string, unknown> }> = [];
+  if (alerts.file !== undefined) list.push({ setting: 'alerts.file', config: { type: 'jsonl', name: 'file', path: alerts.file } });
+  if (alerts.webhook !== undefined) list.push({ setting: 'alerts.webhook', config: { type: 'webhook', name: 'webhook', url: alerts.webhook.url, secretEnv: alerts.webhook.secretEnv } });
+  if (alerts.syslog !== undefined) {
+    const { host, port, transport, format, caFile } = alerts.syslog;
+    list.push({ setting: 'alerts.syslog', config: { type: 'syslog', name: 'syslog', host, port, transport, format, ...(caFile === undefined ? {} : { caFile }) } });
+  }
+  /** A sink-config field (`/<index>/<field>`) as the setting it came from: `/1/secret` → `alerts.webhook.secretEnv`. */
+  const settingOf = (field: string): string => {
+    const m = /^\/(\d+)(?:\/(\w+))?/.exec(field);
+    const entry = m === null ? undefined : list[Number(m[1])];
+    if (entry === undefined) return 'alerts';
+    const sub = m![2] === 'secret' ? 'secretEnv' : m![2];
+    return entry.setting === 'alerts.file' || sub === undefined ? entry.setting : `${entry.setting}.${sub}`;
+  };
+  try {
+    return createSinksFromConfig(
+      list.map((l) => l.config),
+      { env, readFile: (path) => readFileSync(path, 'utf8') },
+    );
+  } catch (err) {
+    if (!(err instanceof ClosedLoopError) || err.issues.length === 0) throw new ControlPlaneError('alerts', `cannot set up the alert sinks: ${(err as Error).message}`, { cause: err });
+    throw new ControlPlaneError(settingOf(err.issues[0]!.field), err.issues.map((i) => `${settingOf(i.field)} ${i.reason}`).join('; '), { cause: err });
+  }
 }
 
 /** The filter runtime of a source checkout (or `MESHWARD_PROXY_WASM_HOST`). @throws naming what is missing */
@@ -132,6 +180,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
   let controller: Controller | undefined;
   let xds: XdsServer | undefined;
   let api: FastifyInstance | undefined;
+  let loop: ClosedLoop | undefined;
   let serving: ServingCertificate | undefined;
   let unsubscribeSecrets: (() => void) | undefined;
   let detachMetrics: (() => void) | undefined;
@@ -158,6 +207,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
     };
     await step('api', () => api?.close());
+    await step('closed loop', () => loop?.stop());
     await step('controller', () => controller?.stop());
     await step('xds', () => xds?.close());
     await step('secrets', () => unsubscribeSecrets?.());
@@ -220,9 +270,10 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       // The controller is created after the server (it watches the server's fleet); the server
       // only calls authorizeNode once streams arrive, after listen().
       let ctl: Controller | undefined;
+      const authenticate = createStreamAuthenticator(meshCa, { allowJoinTokens: settings.xds.joinTokens });
       xds = createXdsServer({
         cache,
-        authenticate: createStreamAuthenticator(meshCa, { allowJoinTokens: settings.xds.joinTokens }),
+        authenticate,
         authorizeNode: (identity, node) => need(ctl, 'controller').authorizeNode(identity, node),
         secrets,
         onError: (err, context) => log.warn({ code: err.code, ...context }, `xDS: ${err.message}`),
@@ -264,6 +315,23 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       });
       await controller.start();
 
+      // The closed loop; its access log service is served on the xDS port (the bootstraps' `meshward_als`).
+      const sinks = [...sinksFromSettings(settings.alerts, options.env ?? process.env), ...(options.closedLoop?.extraSinks ?? [])];
+      const { extraSinks: _extra, ...tuning } = options.closedLoop ?? {};
+      loop = createClosedLoop({
+        ...tuning,
+        store,
+        clock,
+        validate: controller.validateCandidate,
+        sinks,
+        ...(settings.telemetry.alsAuthentication === 'none'
+          ? {}
+          : { alsAuthenticate: createAlsAuthenticator({ mode: settings.telemetry.alsAuthentication, authenticate, fleet: xdsServer.fleet }) }),
+        log: log.child({ component: 'closed-loop' }),
+      });
+      await loop.start();
+      const closedLoop = loop;
+
       // The trust bundle (public roots) for clients of the TLS endpoints, kept current.
       const bundlePath = join(settings.dataDir, DATA_FILES.caBundle);
       const writeBundle = (): void => {
@@ -293,7 +361,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
       let xdsPort: number;
       try {
-        xdsPort = await xdsServer.listen({ host: settings.xds.host, port: settings.xds.port, credentials: credentials.credentials });
+        xdsPort = await xdsServer.listen({ host: settings.xds.host, port: settings.xds.port, credentials: credentials.credentials, extraServices: [closedLoop.als.service] });
       } catch (err) {
         throw new ControlPlaneError('xds.port', `cannot listen on ${settings.xds.host}:${settings.xds.port}: ${(err as Error).message}`, { cause: err });
       }
@@ -313,7 +381,8 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         fleet: xdsServer.fleet,
         controller,
         validateCandidate: controller.validateCandidate,
-        metricsRegistries: [registry],
+        metricsRegistries: [registry, closedLoop.registry],
+        closedLoop,
         publicDocs: settings.api.publicDocs,
         bodyLimit: settings.api.bodyLimitBytes,
         ...(serving !== undefined && settings.api.tls !== 'off'
@@ -391,6 +460,9 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
     },
     get api() {
       return need(api, 'api');
+    },
+    get closedLoop() {
+      return need(loop, 'closedLoop');
     },
   };
 }

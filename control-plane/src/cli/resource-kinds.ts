@@ -125,6 +125,29 @@ export const RESOURCE_KINDS: readonly ResourceKindInfo[] = [
       { header: 'PHASE', value: (r) => str((r['status'] as Record<string, unknown> | undefined)?.['phase']) },
     ],
   },
+  {
+    // After the DLP policies: budgets travel in the global policy's config.
+    plural: 'budgets',
+    kindName: 'Budget',
+    namespaced: false,
+    singleton: false,
+    aliases: ['budget'],
+    applyOrder: 8,
+    columns: [
+      { header: 'TOKENS', value: (r) => str(r['tokens']) },
+      { header: 'WINDOW', value: (r) => str(r['window']) },
+      { header: 'ON EXCEED', value: (r) => str(r['onExceed'] ?? 'reject') },
+    ],
+  },
+  {
+    plural: 'model-access-lists',
+    kindName: 'ModelAccessList',
+    namespaced: false,
+    singleton: false,
+    aliases: ['model-access-list', 'modelaccesslist', 'acl'],
+    applyOrder: 8,
+    columns: [{ header: 'MODELS', value: (r) => ((r['models'] as string[] | undefined) ?? []).join(',') }],
+  },
 ];
 
 export function versionColumn(r: Record<string, unknown>): string {

@@ -1,7 +1,7 @@
 /**
  * The I/O edge of the settings: finds the config file (`--config <path>` / `--config=<path>`, else
  * `MESHWARD_CONFIG`), reads it as YAML or JSON, and hands it with the environment to the pure
- * {@link parseSettings}. `dataDir` is resolved against `cwd` so the rest of the process never
+ * {@link parseSettings}. `dataDir` (and every other file path) is resolved against `cwd` so the rest of the process never
  * depends on the working directory again.
  */
 import { readFileSync } from 'node:fs';
@@ -92,6 +92,14 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
               privateKeyFile: resolve(cwd, parsed.ca.operatorCa.privateKeyFile),
               rootFile: resolve(cwd, parsed.ca.operatorCa.rootFile),
             }),
+    }),
+    alerts: Object.freeze({
+      ...parsed.alerts,
+      file: parsed.alerts.file === undefined ? undefined : resolve(cwd, parsed.alerts.file),
+      syslog:
+        parsed.alerts.syslog === undefined
+          ? undefined
+          : Object.freeze({ ...parsed.alerts.syslog, caFile: parsed.alerts.syslog.caFile === undefined ? undefined : resolve(cwd, parsed.alerts.syslog.caFile) }),
     }),
   });
   return { settings, configFile };

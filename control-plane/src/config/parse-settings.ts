@@ -13,12 +13,18 @@ import { isValidTrustDomain } from '../model/spiffe-id.js';
 import { parseDuration, typeOf } from './duration.js';
 import { SettingsError, type SettingIssue } from './settings-error.js';
 import {
+  ALS_AUTHENTICATION_MODES,
   API_TLS_MODES,
   LOG_LEVELS,
+  SYSLOG_FORMATS,
+  SYSLOG_TRANSPORTS,
   SETTINGS_REFERENCE,
   XDS_TLS_MODES,
+  type AlsAuthenticationMode,
   type ApiTlsMode,
   type LogLevel,
+  type SyslogFormat,
+  type SyslogTransport,
   type Settings,
   type XdsTlsMode,
 } from './settings.js';
@@ -26,7 +32,11 @@ import {
 export interface SettingsInput {
   /** The parsed config file (a YAML or JSON document), if any. */
   readonly file?: { readonly name: string; readonly content: unknown };
-  /** The environment (`process.env`). Only `MESHWARD_*` names in the reference are read. */
+  /**
+   * The environment (`process.env`). Only `MESHWARD_*` names in the reference are read, plus the
+   * variable `alerts.webhook.secretEnv` names (checked to be set when a webhook is; never copied
+   * into the settings or an error message).
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -125,6 +135,34 @@ function optionalPath(raw: unknown): Parsed<string> {
   return s.includes('\0') ? fail('must not contain NUL characters') : s;
 }
 
+function optionalHost(raw: unknown): Parsed<string> {
+  const s = str(raw);
+  if (isFail(s) || s === '') return s;
+  return host(s);
+}
+
+/** An http(s) URL, or empty (= off). Credentials in the URL are refused: they would end up in logs. */
+function optionalHttpUrl(raw: unknown): Parsed<string> {
+  const s = str(raw);
+  if (isFail(s) || s === '') return s;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return fail(`must be an http(s) URL, got "${s}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`must be an http(s) URL, got scheme ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') return fail('must not contain credentials (the request is signed with the secret from alerts.webhook.secretEnv)');
+  return s;
+}
+
+function envName(raw: unknown): Parsed<string> {
+  const s = str(raw);
+  if (isFail(s)) return s;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return fail(`must be the name of an environment variable (letters, digits, _), got "${s}"`);
+  return s;
+}
+
 function serverNames(raw: unknown): Parsed<readonly string[]> {
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
   if (list === undefined) return fail(`must be a list of host names or IPs (or a comma-separated string), got ${typeOf(raw)}`);
@@ -164,6 +202,15 @@ const PARSERS: Readonly<Record<string, (raw: unknown) => Parsed<unknown>>> = {
   'ca.operatorCa.certificateFile': optionalPath,
   'ca.operatorCa.privateKeyFile': optionalPath,
   'ca.operatorCa.rootFile': optionalPath,
+  'telemetry.alsAuthentication': oneOf<AlsAuthenticationMode>(ALS_AUTHENTICATION_MODES),
+  'alerts.file': optionalPath,
+  'alerts.webhook.url': optionalHttpUrl,
+  'alerts.webhook.secretEnv': envName,
+  'alerts.syslog.host': optionalHost,
+  'alerts.syslog.port': port,
+  'alerts.syslog.transport': oneOf<SyslogTransport>(SYSLOG_TRANSPORTS),
+  'alerts.syslog.format': oneOf<SyslogFormat>(SYSLOG_FORMATS),
+  'alerts.syslog.caFile': optionalPath,
   'log.level': oneOf<LogLevel>(LOG_LEVELS),
   shutdownTimeout: duration(100, 600_000, 'between 100ms and 10m'),
 };
@@ -254,6 +301,21 @@ export function parseSettings(input: SettingsInput = {}): Settings {
     if (xp !== 0 && xp === v<number>('api.port') && sameBind(v<string>('xds.host'), v<string>('api.host'))) {
       issues.push({ setting: 'api.port', source: src('api.port'), reason: `must differ from xds.port (both ${xp})` });
     }
+    if (v<string>('alerts.webhook.url') !== '') {
+      const name = v<string>('alerts.webhook.secretEnv');
+      const secret = env[name];
+      if (secret === undefined || secret === '') {
+        issues.push({ setting: 'alerts.webhook.secretEnv', source: src('alerts.webhook.secretEnv'), reason: `environment variable ${name} must hold the webhook's HMAC key (alerts.webhook.url is set)` });
+      } else if (Buffer.byteLength(secret) < 16) {
+        issues.push({ setting: 'alerts.webhook.secretEnv', source: src('alerts.webhook.secretEnv'), reason: `environment variable ${name} must hold at least 16 bytes, got ${Buffer.byteLength(secret)}` });
+      }
+    }
+    if (v<string>('alerts.syslog.host') !== '') {
+      if (v<number>('alerts.syslog.port') === 0) issues.push({ setting: 'alerts.syslog.port', source: src('alerts.syslog.port'), reason: 'must be between 1 and 65535' });
+      if (v<string>('alerts.syslog.caFile') !== '' && v<string>('alerts.syslog.transport') !== 'tls') {
+        issues.push({ setting: 'alerts.syslog.caFile', source: src('alerts.syslog.caFile'), reason: 'only applies when alerts.syslog.transport is tls' });
+      }
+    }
     const caFiles = ['ca.operatorCa.certificateFile', 'ca.operatorCa.privateKeyFile', 'ca.operatorCa.rootFile'];
     const set = caFiles.filter((n) => v<string>(n) !== '');
     if (set.length > 0 && set.length < caFiles.length) {
@@ -294,6 +356,21 @@ export function parseSettings(input: SettingsInput = {}): Settings {
       propagationDelayMs: v('ca.propagationDelay'),
       joinTokenTtlMs: v('ca.joinTokenTtl'),
       operatorCa: operatorCa === undefined ? undefined : Object.freeze(operatorCa),
+    },
+    telemetry: { alsAuthentication: v('telemetry.alsAuthentication') },
+    alerts: {
+      file: v<string>('alerts.file') === '' ? undefined : v<string>('alerts.file'),
+      webhook: v<string>('alerts.webhook.url') === '' ? undefined : { url: v('alerts.webhook.url'), secretEnv: v('alerts.webhook.secretEnv') },
+      syslog:
+        v<string>('alerts.syslog.host') === ''
+          ? undefined
+          : {
+              host: v('alerts.syslog.host'),
+              port: v('alerts.syslog.port'),
+              transport: v('alerts.syslog.transport'),
+              format: v('alerts.syslog.format'),
+              caFile: v<string>('alerts.syslog.caFile') === '' ? undefined : v<string>('alerts.syslog.caFile'),
+            },
     },
     log: { level: v('log.level') },
     shutdownTimeoutMs: v('shutdownTimeout'),

@@ -36,6 +36,37 @@ export const XDS_TLS_MODES: readonly XdsTlsMode[] = ['off', 'tls'];
 export type ApiTlsMode = 'off' | 'tls' | 'mtls';
 export const API_TLS_MODES: readonly ApiTlsMode[] = ['off', 'tls', 'mtls'];
 
+/**
+ * Who may stream access logs (Envoy's ALS) to the xDS port, where the closed loop serves them.
+ * - `fleet` (default): a stream that presents an ADS credential (a mesh client certificate on the
+ *   TLS port, or a join token in its metadata) is admitted; otherwise its source address must be
+ *   that of an Envoy holding an authenticated ADS stream right now. The generated listeners send no
+ *   credential on the ALS stream, so this is what keeps strangers from feeding the loop while the
+ *   shipped bootstraps keep working.
+ * - `credential`: only streams with an ADS credential (give the bootstrap's `meshward_als` cluster
+ *   the same TLS client certificate as `xds_cluster`).
+ * - `none`: every stream that reaches the port (tests, trusted networks).
+ */
+export type AlsAuthenticationMode = 'fleet' | 'credential' | 'none';
+export const ALS_AUTHENTICATION_MODES: readonly AlsAuthenticationMode[] = ['fleet', 'credential', 'none'];
+
+export type SyslogTransport = 'tcp' | 'tls';
+export const SYSLOG_TRANSPORTS: readonly SyslogTransport[] = ['tcp', 'tls'];
+export type SyslogFormat = 'cef' | 'json';
+export const SYSLOG_FORMATS: readonly SyslogFormat[] = ['cef', 'json'];
+
+/** Where fired and resolved alerts are delivered (docs/closed-loop.md, "Sinks"). None by default: alerts are always in the database and the API. */
+export interface AlertSinkSettings {
+  /** JSON-lines file (0600, appended; rotate it with your shipper). Undefined = no file sink. */
+  readonly file: string | undefined;
+  /** Webhook with an HMAC-SHA256 signature; the key is read from the environment variable `secretEnv` at start. */
+  readonly webhook: { readonly url: string; readonly secretEnv: string } | undefined;
+  /** Syslog (RFC 5424, octet-counted) over TCP or TLS, in CEF or JSON. */
+  readonly syslog:
+    | { readonly host: string; readonly port: number; readonly transport: SyslogTransport; readonly format: SyslogFormat; readonly caFile: string | undefined }
+    | undefined;
+}
+
 export interface Settings {
   /** Where the SQLite database, the CA (keys 0600) and the admin token file live. Relative to the working directory. */
   readonly dataDir: string;
@@ -80,6 +111,11 @@ export interface Settings {
     /** Bring your own CA: an intermediate under the operator's root. Undefined = meshward creates its own. */
     readonly operatorCa: OperatorCaFiles | undefined;
   };
+  readonly telemetry: {
+    /** Who may stream access logs to the xDS port (see {@link AlsAuthenticationMode}). */
+    readonly alsAuthentication: AlsAuthenticationMode;
+  };
+  readonly alerts: AlertSinkSettings;
   readonly log: { readonly level: LogLevel };
   /** Longest a clean shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
@@ -127,6 +163,15 @@ export const SETTINGS_REFERENCE: readonly SettingReference[] = [
   { name: 'ca.operatorCa.certificateFile', env: 'MESHWARD_CA_CERT_FILE', default: '', description: 'Bring your own CA: intermediate certificate (PEM). Set all three files or none.' },
   { name: 'ca.operatorCa.privateKeyFile', env: 'MESHWARD_CA_KEY_FILE', default: '', description: "Bring your own CA: the intermediate's private key (PEM)." },
   { name: 'ca.operatorCa.rootFile', env: 'MESHWARD_CA_ROOT_FILE', default: '', description: "Bring your own CA: the operator's root certificate (PEM)." },
+  { name: 'telemetry.alsAuthentication', env: 'MESHWARD_ALS_AUTHENTICATION', default: 'fleet', description: "Who may stream access logs to the xDS port: 'fleet' (an ADS credential, or the address of an Envoy with an authenticated ADS stream), 'credential' (an ADS credential only) or 'none'." },
+  { name: 'alerts.file', env: 'MESHWARD_ALERTS_FILE', default: '', description: 'Alert sink: JSON-lines file (0600, appended). Empty = none.' },
+  { name: 'alerts.webhook.url', env: 'MESHWARD_ALERTS_WEBHOOK_URL', default: '', description: 'Alert sink: http(s) webhook, signed with HMAC-SHA256. Empty = none.' },
+  { name: 'alerts.webhook.secretEnv', env: 'MESHWARD_ALERTS_WEBHOOK_SECRET_ENV', default: 'MESHWARD_ALERTS_WEBHOOK_SECRET', description: 'Name of the environment variable holding the webhook HMAC key (at least 16 bytes; never in a file).' },
+  { name: 'alerts.syslog.host', env: 'MESHWARD_ALERTS_SYSLOG_HOST', default: '', description: 'Alert sink: syslog receiver (RFC 5424 over TCP/TLS). Empty = none.' },
+  { name: 'alerts.syslog.port', env: 'MESHWARD_ALERTS_SYSLOG_PORT', default: '6514', description: 'Syslog receiver port (1..65535).' },
+  { name: 'alerts.syslog.transport', env: 'MESHWARD_ALERTS_SYSLOG_TRANSPORT', default: 'tls', description: "'tls' (RFC 5425) or 'tcp'." },
+  { name: 'alerts.syslog.format', env: 'MESHWARD_ALERTS_SYSLOG_FORMAT', default: 'cef', description: "Syslog message body: 'cef' or 'json'." },
+  { name: 'alerts.syslog.caFile', env: 'MESHWARD_ALERTS_SYSLOG_CA_FILE', default: '', description: "PEM roots to trust for the syslog receiver's certificate (tls only). Empty = the system roots." },
   { name: 'log.level', env: 'MESHWARD_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'shutdownTimeout', env: 'MESHWARD_SHUTDOWN_TIMEOUT', default: '10s', description: 'Longest a clean shutdown may take before the process exits anyway.' },
 ];

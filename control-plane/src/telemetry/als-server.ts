@@ -21,6 +21,7 @@
  * - Metrics (prom-client, on the given registry): entries received/dropped, streams, malformed
  *   messages, unparseable summaries, queue depth, paused state.
  */
+import type { PeerCertificate } from 'node:tls';
 import { toBinary, create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -63,6 +64,24 @@ export interface AlsServerOptions {
   readonly maxMessageBytes?: number;
   readonly registry?: Registry;
   readonly onError?: (err: unknown, context: { what: string }) => void;
+  /**
+   * Admits or refuses each stream before any of its messages is read (they wait, under HTTP/2
+   * flow control). Throw to refuse: an error with `code` `PERMISSION_DENIED` ends the call with
+   * that gRPC status, anything else with UNAUTHENTICATED, the message as details. Defaults to
+   * admitting every stream (the transport is the only protection).
+   */
+  readonly authenticate?: (ctx: AlsAuthContext) => Promise<void> | void;
+}
+
+/** What {@link AlsServerOptions.authenticate} sees when an ALS stream starts. */
+export interface AlsAuthContext {
+  readonly metadata: grpc.Metadata;
+  /** The verified client certificate of a TLS connection (grpc-js reports only verified ones). */
+  readonly peerCertificate: PeerCertificate | undefined;
+  /** 'ssl' for TLS connections, undefined for plaintext. */
+  readonly transportSecurityType: string | undefined;
+  /** grpc-js peer string, `ip:port` (`[v6]:port`). */
+  readonly peer: string;
 }
 
 export interface AlsStats extends IngestQueueStats {
@@ -86,6 +105,10 @@ export interface AlsServer {
   /** Resolves when every record received so far has been handed to `onRecords`. */
   drained(): Promise<void>;
   readonly registry: Registry;
+  /** The service definition and its handlers, to register on a server by other means (e.g. the xDS server's `extraServices`). */
+  readonly service: { readonly definition: grpc.ServiceDefinition; readonly implementation: grpc.UntypedServiceImplementation };
+  /** Streams refused by `authenticate`. */
+  readonly refusedStreams: number;
 }
 
 export function createAlsServer(options: AlsServerOptions): AlsServer {
@@ -193,11 +216,43 @@ export function createAlsServer(options: AlsServerOptions): AlsServer {
       calls.delete(call);
     });
   };
-  const implementation = { StreamAccessLogs: handler as grpc.UntypedHandleCall };
+  let refused = 0;
+  const refusedCounter = new Counter({ name: 'meshward_telemetry_refused_streams_total', help: 'ALS streams refused by authentication.', registers: [registry] });
+  const authenticate = options.authenticate;
+  const gated =
+    authenticate === undefined
+      ? handler
+      : (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
+          const auth = call.getAuthContext();
+          void Promise.resolve()
+            .then(() => authenticate({ metadata: call.metadata, peerCertificate: auth.sslPeerCertificate, transportSecurityType: auth.transportSecurityType, peer: call.getPeer() }))
+            .then(
+              () => {
+                if (closed || call.cancelled) {
+                  callback(Object.assign(new Error('the access log service is shutting down'), { code: grpc.status.UNAVAILABLE, details: 'the access log service is shutting down', metadata: new grpc.Metadata() }) as grpc.ServiceError);
+                  return;
+                }
+                handler(call, callback);
+              },
+              (err: unknown) => {
+                refused++;
+                refusedCounter.inc();
+                const denied = (err as { code?: unknown }).code === 'PERMISSION_DENIED';
+                const details = `access log stream refused: ${err instanceof Error ? err.message : String(err)}`;
+                options.onError?.(err, { what: `ALS stream from ${call.getPeer()} refused` });
+                callback(Object.assign(new Error(details), { code: denied ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() }) as grpc.ServiceError);
+              },
+            );
+        };
+  const implementation = { StreamAccessLogs: gated as grpc.UntypedHandleCall };
 
   let closed = false;
   return {
     registry,
+    service: { definition: ALS_SERVICE_DEFINITION, implementation },
+    get refusedStreams() {
+      return refused;
+    },
     addTo(target) {
       target.addService(ALS_SERVICE_DEFINITION, implementation);
     },

@@ -29,7 +29,7 @@ import type { DetectorOptions } from '../signals/baseline-detector.js';
 import { createSignalEngine, DEFAULT_DETECTED_SIGNALS, type SignalEngine } from '../signals/signal-engine.js';
 import type { SignalName } from '../signals/signal-names.js';
 import type { AccessRecord } from './access-record.js';
-import { createAlsServer, type AlsServer } from './als-server.js';
+import { createAlsServer, type AlsServer, type AlsServerOptions } from './als-server.js';
 
 export interface ClosedLoopLog {
   info(obj: object, msg: string): void;
@@ -50,6 +50,8 @@ export interface ClosedLoopOptions {
    * envoy/ expect), or feed records with `ingest`.
    */
   readonly als?: { readonly host: string; readonly port: number; readonly credentials?: ServerCredentials };
+  /** Admits or refuses each ALS stream (see `AlsServerOptions.authenticate`). Defaults to admitting all. */
+  readonly alsAuthenticate?: AlsServerOptions['authenticate'];
   /** Ingestion queue capacity in access-log entries. Defaults to 65,536. */
   readonly alsQueueCapacity?: number;
   readonly signals?: {
@@ -132,6 +134,7 @@ export function createClosedLoop(options: ClosedLoopOptions): ClosedLoop {
     registry,
     logName: 'meshward',
     ...(options.alsQueueCapacity === undefined ? {} : { queueCapacity: options.alsQueueCapacity }),
+    ...(options.alsAuthenticate === undefined ? {} : { authenticate: options.alsAuthenticate }),
     onError: (err, ctx) => log.warn({ err, ...ctx }, `ALS: ${ctx.what}`),
   });
 

@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { Server, ServerCredentials, type ChannelOptions, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type ServerDuplexStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   DeltaDiscoveryRequestSchema,
@@ -74,6 +74,12 @@ export interface ListenOptions {
    * Headers are sent once per xDS stream, so compression buys nothing. Defaults to true.
    */
   readonly compactHttp2?: boolean;
+  /**
+   * Further gRPC services served on the same server and port as ADS (e.g. Envoy's access log
+   * service, which the bootstraps reach through the xDS address). Registered before the bind;
+   * the services' handlers and their authentication are the caller's. Defaults to none.
+   */
+  readonly extraServices?: ReadonlyArray<{ readonly definition: ServiceDefinition; readonly implementation: UntypedServiceImplementation }>;
 }
 
 /**
@@ -378,6 +384,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         ...listenOptions.grpcOptions,
       });
       server.addService(ADS_SERVICE, implementation);
+      for (const extra of listenOptions.extraServices ?? []) server.addService(extra.definition, extra.implementation);
       if (listenOptions.compactHttp2 !== false) compactHttp2(server);
       grpcServer = server;
       const host = listenOptions.host ?? '127.0.0.1';

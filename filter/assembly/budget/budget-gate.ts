@@ -135,6 +135,8 @@ export class BudgetGate {
   /** The last lease call failed (no answer, or not 200). */
   leaseFailed: bool = false;
   private finished: bool = false;
+  /** The stream cut was counted in the stats. */
+  countedCut: bool = false;
 
   constructor(public budgets: BudgetConfig, public access: AccessConfig, public failOpen: bool, public maxBodyBytes: i32) {}
 
@@ -413,13 +415,12 @@ export class BudgetGate {
     return false;
   }
 
-  countedCut: bool = false;
   private toppingUp: bool = false;
 
   /**
    * Lease mode, while a stream flows: when an entry's local grant falls below half a lease, ask
    * for more in the background (no waiting), so a long stream is not cut while the fleet still
-   * has budget. At most one top-up per stream in flight.
+   * has budget. At most one top-up per stream.
    */
   private maybeTopUp(): void {
     const lease = this.budgets.lease;
@@ -531,8 +532,7 @@ export class BudgetGate {
 /** Sends one lease call for entry `e`, unless another worker has one in flight. Returns the token or 0. */
 function sendLeaseCall(e: PlanEntry, want: i64, release: bool, nowNs: u64): u32 {
   const v = vm();
-  const plan = e;
-  const lease = plan.limit;
+  const limit = e.limit;
   const cfgLease = currentLease;
   if (cfgLease == null) return 0;
   const timeoutNs: u64 = <u64>cfgLease.timeoutMs * 1_000_000;
@@ -543,7 +543,7 @@ function sendLeaseCall(e: PlanEntry, want: i64, release: bool, nowNs: u64): u32 
   body.pushString("{\"nodeId\":\"");
   body.pushJsonEscaped(nodeId());
   body.pushString("\",\"leases\":[{\"budget\":\"");
-  body.pushJsonEscaped(lease.name);
+  body.pushJsonEscaped(limit.name);
   body.pushString("\",\"key\":\"");
   body.pushJsonEscaped(e.counterKey);
   body.pushString("\",\"spent\":");

@@ -39,6 +39,8 @@ describe('parseSettings', () => {
         joinTokenTtlMs: 86_400_000,
         operatorCa: undefined,
       },
+      telemetry: { alsAuthentication: 'fleet' },
+      alerts: { file: undefined, webhook: undefined, syslog: undefined },
       log: { level: 'info' },
       shutdownTimeoutMs: 10_000,
     } satisfies Settings);
@@ -87,11 +89,52 @@ describe('parseSettings', () => {
     ['a file that is not a mapping', { file: { name: 'f.yaml', content: ['x'] } }, '(config file) (file f.yaml): must be a mapping of settings'],
     ['maxDelay below quiet', { env: { MESHWARD_DEBOUNCE_QUIET: '2s', MESHWARD_DEBOUNCE_MAX_DELAY: '1s' } }, 'xds.debounce.maxDelay (env MESHWARD_DEBOUNCE_MAX_DELAY): must not be shorter than xds.debounce.quiet (2000 ms)'],
     ['the same port twice', { env: { MESHWARD_API_PORT: '18000' } }, 'api.port (env MESHWARD_API_PORT): must differ from xds.port (both 18000)'],
+    ['an unknown ALS authentication mode', { env: { MESHWARD_ALS_AUTHENTICATION: 'token' } }, 'telemetry.alsAuthentication (env MESHWARD_ALS_AUTHENTICATION): must be one of fleet, credential, none, got "token"'],
+    ['a webhook URL that is not http(s)', { env: { MESHWARD_ALERTS_WEBHOOK_URL: 'ftp://siem.example/x', S: 'x'.repeat(16) } }, 'alerts.webhook.url (env MESHWARD_ALERTS_WEBHOOK_URL): must be an http(s) URL, got scheme ftp:'],
+    ['a webhook URL that is not a URL', { file: { name: 'f.yaml', content: { alerts: { webhook: { url: 'siem' } } } } }, 'alerts.webhook.url (file f.yaml): must be an http(s) URL, got "siem"'],
+    ['a webhook URL with credentials', { env: { MESHWARD_ALERTS_WEBHOOK_URL: 'https://u:p@siem.example/x' } }, 'alerts.webhook.url (env MESHWARD_ALERTS_WEBHOOK_URL): must not contain credentials'],
+    ['a webhook without its secret', { env: { MESHWARD_ALERTS_WEBHOOK_URL: 'https://siem.example/x' } }, 'alerts.webhook.secretEnv (default): environment variable MESHWARD_ALERTS_WEBHOOK_SECRET must hold the webhook\'s HMAC key'],
+    ['a webhook secret too short', { env: { MESHWARD_ALERTS_WEBHOOK_URL: 'https://siem.example/x', MESHWARD_ALERTS_WEBHOOK_SECRET_ENV: 'HOOK_KEY', HOOK_KEY: 'short' } }, 'alerts.webhook.secretEnv (env MESHWARD_ALERTS_WEBHOOK_SECRET_ENV): environment variable HOOK_KEY must hold at least 16 bytes, got 5'],
+    ['a secretEnv that is no variable name', { env: { MESHWARD_ALERTS_WEBHOOK_SECRET_ENV: 'MY-KEY' } }, 'alerts.webhook.secretEnv (env MESHWARD_ALERTS_WEBHOOK_SECRET_ENV): must be the name of an environment variable'],
+    ['a bad syslog host', { env: { MESHWARD_ALERTS_SYSLOG_HOST: 'siem example' } }, 'alerts.syslog.host (env MESHWARD_ALERTS_SYSLOG_HOST): must be an IP address or a host name'],
+    ['syslog port 0', { env: { MESHWARD_ALERTS_SYSLOG_HOST: 'siem.example', MESHWARD_ALERTS_SYSLOG_PORT: '0' } }, 'alerts.syslog.port (env MESHWARD_ALERTS_SYSLOG_PORT): must be between 1 and 65535'],
+    ['an unknown syslog transport', { env: { MESHWARD_ALERTS_SYSLOG_TRANSPORT: 'udp' } }, 'alerts.syslog.transport (env MESHWARD_ALERTS_SYSLOG_TRANSPORT): must be one of tcp, tls, got "udp"'],
+    ['an unknown syslog format', { file: { name: 'f.yaml', content: { alerts: { syslog: { format: 'leef' } } } } }, 'alerts.syslog.format (file f.yaml): must be one of cef, json, got "leef"'],
+    ['a syslog CA file over plain TCP', { env: { MESHWARD_ALERTS_SYSLOG_HOST: 'siem.example', MESHWARD_ALERTS_SYSLOG_TRANSPORT: 'tcp', MESHWARD_ALERTS_SYSLOG_CA_FILE: '/ca.pem' } }, 'alerts.syslog.caFile (env MESHWARD_ALERTS_SYSLOG_CA_FILE): only applies when alerts.syslog.transport is tls'],
     ['half a bring-your-own CA', { env: { MESHWARD_CA_CERT_FILE: '/ca.pem' } }, 'ca.operatorCa.privateKeyFile (default): is required when ca.operatorCa.certificateFile is set'],
   ] as const)('refuses %s, naming the setting, its source and the reason', (_what, input, message) => {
     const err = refused(() => parseSettings(input as never));
     expect(err.message).toContain(message);
     expect(err.code).toBe('INVALID_SETTINGS');
+  });
+
+  it('reads the alert sinks and the ALS authentication mode; the webhook key stays in the environment', () => {
+    const secret = 'k'.repeat(32);
+    const s = parseSettings({
+      file: {
+        name: 'meshward.yaml',
+        content: {
+          telemetry: { alsAuthentication: 'credential' },
+          alerts: { file: '/var/log/meshward/alerts.jsonl', webhook: { url: 'https://siem.example/hooks/meshward', secretEnv: 'SOC_HOOK_KEY' }, syslog: { host: 'siem.example', caFile: '/etc/meshward/siem-ca.pem' } },
+        },
+      },
+      env: { SOC_HOOK_KEY: secret, MESHWARD_ALERTS_SYSLOG_FORMAT: 'json' },
+    });
+    expect(s.telemetry).toEqual({ alsAuthentication: 'credential' });
+    expect(s.alerts).toEqual({
+      file: '/var/log/meshward/alerts.jsonl',
+      webhook: { url: 'https://siem.example/hooks/meshward', secretEnv: 'SOC_HOOK_KEY' },
+      syslog: { host: 'siem.example', port: 6514, transport: 'tls', format: 'json', caFile: '/etc/meshward/siem-ca.pem' },
+    });
+    expect(JSON.stringify(s)).not.toContain(secret);
+    // syslog settings without a host configure nothing
+    expect(parseSettings({ env: { MESHWARD_ALERTS_SYSLOG_PORT: '514', MESHWARD_ALERTS_SYSLOG_TRANSPORT: 'tcp' } }).alerts.syslog).toBeUndefined();
+  });
+
+  it('never puts the webhook key in an error message', () => {
+    const err = refused(() => parseSettings({ env: { MESHWARD_ALERTS_WEBHOOK_URL: 'https://siem.example/x', MESHWARD_ALERTS_WEBHOOK_SECRET: 'tooshort-secret' } }));
+    expect(err.message).toContain('must hold at least 16 bytes, got 15');
+    expect(err.message).not.toContain('tooshort-secret');
   });
 
   it('reports every bad setting at once', () => {
@@ -139,6 +182,11 @@ describe('loadSettings', () => {
       // an empty file is all defaults
       writeFileSync(join(dir, 'empty.yaml'), '');
       expect(loadSettings({ argv: ['-c', 'empty.yaml'], env: {}, cwd: dir }).settings.xds.port).toBe(18000);
+      // alert sink files are resolved against cwd too
+      writeFileSync(join(dir, 'sinks.yaml'), 'alerts:\n  file: logs/alerts.jsonl\n  syslog:\n    host: 10.0.0.9\n    caFile: siem-ca.pem\n');
+      const c = loadSettings({ argv: ['--config', 'sinks.yaml'], env: {}, cwd: dir }).settings.alerts;
+      expect(c.file).toBe(join(dir, 'logs/alerts.jsonl'));
+      expect(c.syslog?.caFile).toBe(join(dir, 'siem-ca.pem'));
     }));
 
   it.each([

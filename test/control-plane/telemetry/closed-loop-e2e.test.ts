@@ -1,8 +1,9 @@
 /**
  * The loop end to end, all real, on 127.0.0.1: the control plane (createControlPlane: SQLite store,
- * CA, controller, ADS, REST API), the closed loop on the same store, an Envoy-like ADS client
- * holding the gateway's routes, an Envoy-like ALS client streaming access logs, and a webhook
- * receiver verifying HMAC signatures. Bad canary traffic must: move signals, fire an alert that
+ * CA, controller, ADS, REST API, and the closed loop it starts, with the webhook sink from its
+ * settings), an Envoy-like ADS client holding the gateway's routes, an Envoy-like ALS client
+ * streaming access logs to the xDS port (as the bootstraps' `meshward_als` cluster does), and a
+ * webhook receiver verifying HMAC signatures. Bad canary traffic must: move signals, fire an alert that
  * reaches the webhook, roll the canary back through the store, and the ADS client must receive
  * the restored weights.
  */
@@ -14,12 +15,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseSettings } from '../../../control-plane/src/config/index.js';
 import { createControlPlane, type ControlPlane } from '../../../control-plane/src/control-plane.js';
-import { createSystemClock } from '../../../control-plane/src/ca/clock.js';
 import type { RouteConfiguration } from '../../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
 import { gatewayListenerName } from '../../../control-plane/src/translate/names.js';
 import { TypeUrl } from '../../../control-plane/src/xds/type-urls.js';
-import { createClosedLoop, type ClosedLoop } from '../../../control-plane/src/telemetry/closed-loop.js';
-import { createWebhookSink, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../../control-plane/src/alerts/webhook-sink.js';
+import type { ClosedLoop } from '../../../control-plane/src/telemetry/closed-loop.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../../control-plane/src/alerts/webhook-sink.js';
 import { SotwAdsClient } from '../../xds-clients/sotw-ads-client.js';
 import { encodeBatch, encodeTcpBatch, httpEntry, openAlsStream, tlsFailureEntry } from './envoy-als-client.js';
 
@@ -90,10 +90,22 @@ describe('closed loop end to end', () => {
         MESHWARD_DEBOUNCE_QUIET: '10ms',
         MESHWARD_DEBOUNCE_MAX_DELAY: '50ms',
         MESHWARD_LOG_LEVEL: 'silent',
+        MESHWARD_ALERTS_WEBHOOK_URL: hookUrl,
+        MESHWARD_ALERTS_WEBHOOK_SECRET: SECRET,
       },
     });
-    cp = createControlPlane(settings, { logger: pino({ level: 'silent' }) });
+    cp = createControlPlane(settings, {
+      logger: pino({ level: 'silent' }),
+      env: { MESHWARD_ALERTS_WEBHOOK_SECRET: SECRET },
+      closedLoop: {
+        signals: { bucketMs: 250, windowBuckets: 40 }, // a 10-s window: both batches stay in it even on a loaded machine
+        dispatcher: { baseDelayMs: 20, jitter: false },
+      },
+    });
     await cp.start();
+    loop = cp.closedLoop;
+    // The access log service shares the xDS port.
+    alsAddress = cp.addresses!.xds;
     const token = readFileSync(cp.adminToken!.path, 'utf8').trim();
     api = async (method, path, body) => {
       const res = await fetch(`${cp.addresses!.api}${path}`, {
@@ -104,20 +116,9 @@ describe('closed loop end to end', () => {
       const text = await res.text();
       return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
     };
-    loop = createClosedLoop({
-      store: cp.store,
-      clock: createSystemClock(),
-      validate: cp.controller.validateCandidate,
-      sinks: [createWebhookSink({ url: hookUrl, secret: SECRET })],
-      als: { host: '127.0.0.1', port: 0 },
-      signals: { bucketMs: 250, windowBuckets: 40 }, // a 10-s window: both batches stay in it even on a loaded machine
-      dispatcher: { baseDelayMs: 20, jitter: false },
-    });
-    alsAddress = `127.0.0.1:${(await loop.start()).alsPort!}`;
   });
 
   afterAll(async () => {
-    await loop?.stop();
     await cp?.stop();
     await new Promise((r) => hook?.close(r));
     rmSync(dir, { recursive: true, force: true });
@@ -209,6 +210,11 @@ describe('closed loop end to end', () => {
       // and in /metrics of the loop's registry
       expect(await loop.registry.metrics()).toMatch(/meshward_alerts_fired_total\{rule="rollout-guard",severity="high"\} 1/);
       expect(await loop.registry.metrics()).toMatch(/meshward_alert_deliveries_total\{sink="webhook",result="delivered"\} [2-9]/);
+      // …and through the control plane's REST API: alerts, signals and /metrics.
+      expect((await api('GET', `/v1/alerts?rule=caller-denials`)).body.items).toMatchObject([{ rule: 'caller-denials', key: intruder }]);
+      const metrics = await fetch(`${cp.addresses!.api}/metrics`, { headers: { authorization: `Bearer ${readFileSync(cp.adminToken!.path, 'utf8').trim()}` } }).then((r) => r.text());
+      expect(metrics).toMatch(/meshward_telemetry_entries_total 10[0-9]/);
+      expect(metrics).toMatch(/meshward_alerts_fired_total\{rule="caller-denials",severity="high"\} 1/);
 
       // The report over the period lists who called what and what happened.
       const report = loop.report(undefined, new Date(Date.now() + 60_000).toISOString());

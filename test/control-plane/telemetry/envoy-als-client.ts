@@ -102,14 +102,31 @@ export interface AlsStream {
   close(): void;
 }
 
-export function openAlsStream(address: string): AlsStream {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+export interface AlsStreamOptions {
+  /** Call metadata, e.g. `{ authorization: 'Bearer mwj_…' }` (a join token). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** TLS to the server (PEM): `ca` to trust, `cert`/`key` for mTLS, `servername` to check. */
+  readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string; readonly servername?: string };
+}
+
+export function openAlsStream(address: string, options: AlsStreamOptions = {}): AlsStream {
+  const tls = options.tls;
+  const client = new grpc.Client(
+    address,
+    tls === undefined
+      ? grpc.credentials.createInsecure()
+      : grpc.credentials.createSsl(Buffer.from(tls.ca), tls.key === undefined ? null : Buffer.from(tls.key), tls.cert === undefined ? null : Buffer.from(tls.cert)),
+    tls?.servername === undefined ? {} : { 'grpc.ssl_target_name_override': tls.servername, 'grpc.default_authority': tls.servername },
+  );
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
   let resolveStatus!: (s: { code: number; details: string }) => void;
   const status = new Promise<{ code: number; details: string }>((r) => (resolveStatus = r));
   const call = client.makeClientStreamRequest<Buffer, Buffer>(
     ALS_METHOD_PATH,
     (b: Buffer) => b,
     (b: Buffer) => b,
+    metadata,
     (err) => resolveStatus(err === null ? { code: 0, details: '' } : { code: err.code, details: err.details }),
   );
   return {

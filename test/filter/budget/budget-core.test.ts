@@ -299,6 +299,18 @@ describe('streamed output: charged as it arrives, cut cleanly at the budget', ()
     const final = JSON.parse(r.out.split('\n\n')[1]!.slice(6));
     expect(final.usage).toEqual({ prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 });
 
+    const c = await withLimits([limit({ tokens: 12 })]);
+    c.select(A, 'gpt-3.5-turbo-instruct', '', T0);
+    c.admit(10, -1, true, false, T0);
+    c.streamStart(true, false);
+    const comp = (t: string): string => `data: {"id":"cmpl-1","object":"text_completion","created":7,"model":"gpt-3.5-turbo-instruct","choices":[{"text":${JSON.stringify(t)},"index":0,"logprobs":null,"finish_reason":null}]}\n\n`;
+    const cr = c.streamPush(comp('abcd') + comp('abcdefgh'), false);
+    expect(cr.cut).toBe(true);
+    expect(JSON.parse(cr.out.split('\n\n')[1]!.slice(6))).toEqual({
+      id: 'cmpl-1', object: 'text_completion', created: 7, model: 'gpt-3.5-turbo-instruct',
+      choices: [{ index: 0, text: '', logprobs: null, finish_reason: 'length' }], meshward: { budget_exhausted: true, budget: 'team-a' },
+    });
+
     const g = await withLimits([limit({ tokens: 12 })]);
     g.select(A, 'gpt-4o', '', T0);
     g.admit(10, -1, true, false, T0);
