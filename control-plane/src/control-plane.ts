@@ -5,12 +5,14 @@
  *
  * Lifecycle:
  * - `start()`: creates the data directory (0700), opens the store, loads or creates the CA,
- *   creates the bootstrap admin token on first start (0600 file), writes the trust bundle
- *   (`ca-bundle.pem`, kept current), publishes the snapshots of the current store revision, then
- *   starts the closed loop (telemetry, signals, alerts to the configured sinks, guarded rollouts,
+ *   creates the bootstrap admin token on first start (0600 file) and the proxies' budget-lease
+ *   token (`proxy-token`, 0600; see bootstrapProxyToken), writes the trust bundle
+ *   (`ca-bundle.pem`, kept current), then starts the closed loop (telemetry, signals, alerts to the configured sinks, guarded rollouts,
  *   time-window audit, reports; docs/closed-loop.md) with Envoy's access log service on the xDS
  *   port, then binds xDS and the REST API (each with a mesh-CA serving certificate when its `tls`
- *   setting asks for one, renewed in place). If anything fails, whatever was started is stopped again and
+ *   setting asks for one, renewed in place), and only then publishes the snapshots of the current
+ *   store revision (so the budget lease endpoint, which names the bound API port, is in them from
+ *   the first push; streams that connect earlier get theirs then). If anything fails, whatever was started is stopped again and
  *   the error names the setting or component at fault. Call once.
  * - The DLP dry run and the filter-level check of DLP configs need the compiled filter and a
  *   proxy-wasm host ({@link findDlpRuntime}); without them the control plane still starts, logs
@@ -32,7 +34,9 @@ import { findRepoFile } from './api/dlp-config-check.js';
 import { createDlpEngine, type DryRunHostFactory } from './api/dlp-engine.js';
 import type { DlpEnginePort } from './api/ports.js';
 import { loadProxyWasmHost } from './cli/proxy-wasm-host.js';
-import { bootstrapAdminToken, type BootstrapResult } from './api/bootstrap.js';
+import { bootstrapAdminToken, bootstrapProxyToken, type BootstrapResult } from './api/bootstrap.js';
+import { budgetLeaseEndpointOf } from './budget/budget-lease-endpoint.js';
+import type { BudgetLeaseEndpoint } from './translate/budget-config.js';
 import { createSystemClock, type Clock } from './ca/clock.js';
 import { createFileCaStore } from './ca/file-ca-store.js';
 import { createMeshCa, type MeshCa, type ServingCertificate } from './ca/mesh-ca.js';
@@ -75,6 +79,8 @@ export interface ControlPlaneAddresses {
   readonly apiTls: Settings['api']['tls'];
   /** PEM file with the mesh CA's roots (trust it to reach the TLS endpoints), kept current. */
   readonly caBundle: string;
+  /** Base URL proxies call for budget leases (`budgets.leaseEndpoint`); undefined = none. */
+  readonly budgetLeases: string | undefined;
 }
 
 export interface ControlPlane {
@@ -264,6 +270,10 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
       const meshCa = ca;
       adminToken = bootstrapAdminToken(store, settings.dataDir);
+      // The viewer token proxies send with budget-lease calls (docs/budgets.md, "Wiring").
+      const proxyToken = bootstrapProxyToken(store, settings.dataDir, new Date(clock.now()));
+      /** Where proxies ask for budget leases; known once the REST API is bound (set before the controller starts). */
+      let budgetLeases: BudgetLeaseEndpoint | undefined;
 
       const cache = createSnapshotCache({ groupOf: groupKeyOf });
       const secrets = createSecretsProvider(meshCa);
@@ -279,7 +289,16 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         onError: (err, context) => log.warn({ code: err.code, ...context }, `xDS: ${err.message}`),
       });
       const xdsServer = xds;
-      unsubscribeSecrets = secrets.connect((id) => xdsServer.notifySecretsChanged(id));
+      unsubscribeSecrets = secrets.connect((id) => {
+        // A revocation blocks the identity (no secrets, no stream auth): its open streams end, so
+        // no Envoy keeps serving with what it was given; its reconnect is refused by the authenticator.
+        if (id !== undefined && meshCa.isBlocked(id)) {
+          const ended = xdsServer.endStreamsOf(id, 'PERMISSION_DENIED', `identity ${id} was revoked: its certificate is on the CRL; issue a new join token to let it back in`);
+          if (ended > 0) log.info({ identity: id, streams: ended }, 'ended the xDS streams of a revoked identity');
+          return;
+        }
+        return xdsServer.notifySecretsChanged(id);
+      });
       xdsServer.fleet.on('nack', (e) => log.warn({ nodeId: e.nodeId, group: e.group, typeUrl: e.typeUrl, version: e.version, code: e.code }, `NACK: ${e.message}`));
       xdsServer.fleet.on('connect', (s) => log.debug({ nodeId: s.nodeId, group: s.group, identity: s.identity?.id, protocol: s.protocol }, 'xDS stream connected'));
       xdsServer.fleet.on('disconnect', (s) => log.debug({ nodeId: s.nodeId, group: s.group }, 'xDS stream closed'));
@@ -303,6 +322,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         quietMs: settings.xds.debounceQuietMs,
         maxDelayMs: settings.xds.debounceMaxDelayMs,
         proxylessRbac: settings.xds.proxylessRbac,
+        budgetLeases: () => budgetLeases,
         typeVersions: createTypeVersionFile(join(settings.dataDir, DATA_FILES.typeVersions), (err) =>
           log.warn({ err }, 'cannot read or write the xDS version record; versions may change on the next restart'),
         ),
@@ -313,7 +333,6 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
           api?.meshwardMetrics.recordPublish(result, seconds);
         },
       });
-      await controller.start();
 
       // The closed loop; its access log service is served on the xDS port (the bootstraps' `meshward_als`).
       const sinks = [...sinksFromSettings(settings.alerts, options.env ?? process.env), ...(options.closedLoop?.extraSinks ?? [])];
@@ -417,6 +436,18 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
       const bound = api.server.address();
       const apiPort = typeof bound === 'object' && bound !== null ? bound.port : settings.api.port;
+      const lease = budgetLeaseEndpointOf({
+        leaseEndpoint: settings.budgets.leaseEndpoint,
+        api: settings.api,
+        apiPort,
+        token: proxyToken.token,
+        servingIdentity: serving?.current().spiffeId,
+      });
+      budgetLeases = lease.endpoint;
+      if (lease.reason !== undefined) log[lease.endpoint === undefined && settings.budgets.leaseEndpoint.kind === 'off' ? 'info' : 'warn']({ component: 'budgets' }, lease.reason);
+      // The first publish: after the API is bound, so the lease endpoint (with its real port) is in
+      // every snapshot from the start (a snapshot version must not change content later).
+      await need(controller, 'controller').start();
       const hostForUrl = (h: string): string => (h.includes(':') ? `[${h}]` : h);
       addresses = {
         xds: `${hostForUrl(settings.xds.host)}:${xdsPort}`,
@@ -425,6 +456,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         api: `${settings.api.tls === 'off' ? 'http' : 'https'}://${hostForUrl(settings.api.host)}:${apiPort}`,
         apiTls: settings.api.tls,
         caBundle: join(settings.dataDir, DATA_FILES.caBundle),
+        budgetLeases: lease.url,
         apiPort,
       };
       ready = true;

@@ -14,6 +14,22 @@ import { formatDuration } from './config/duration.js';
 import { ControlPlaneError, createControlPlane, type ControlPlaneAddresses } from './control-plane.js';
 import type { Settings } from './config/settings.js';
 
+const ALS_ADMISSION: Readonly<Record<Settings['telemetry']['alsAuthentication'], string>> = {
+  fleet: 'admitted with an ADS credential or from a connected Envoy',
+  credential: 'admitted with an ADS credential',
+  none: 'not authenticated',
+};
+
+function alertSinks(settings: Settings): string {
+  const a = settings.alerts;
+  const sinks = [
+    ...(a.file === undefined ? [] : [`file ${a.file}`]),
+    ...(a.webhook === undefined ? [] : [`webhook ${a.webhook.url}`]),
+    ...(a.syslog === undefined ? [] : [`syslog ${a.syslog.transport}://${a.syslog.host}:${a.syslog.port} (${a.syslog.format})`]),
+  ];
+  return sinks.length === 0 ? 'none (alerts are listed by GET /v1/alerts)' : sinks.join(', ');
+}
+
 function banner(settings: Settings, addresses: ControlPlaneAddresses, token: { path: string; created: boolean }, configFile: string | undefined): string {
   const tokenNote = token.created ? 'created now; keep it secret' : 'from an earlier start';
   const lines = [
@@ -21,6 +37,8 @@ function banner(settings: Settings, addresses: ControlPlaneAddresses, token: { p
     'meshward control plane is running',
     `  xDS (ADS, gRPC)  ${addresses.xds}  ${addresses.xdsTls ? 'TLS (mesh CA), mTLS or join token' : 'plaintext; streams authenticate with a join token'}`,
     `  REST API         ${addresses.api}  (OpenAPI: ${addresses.api}/openapi.json, docs: ${addresses.api}/docs)${addresses.apiTls === 'mtls' ? '; clients need a mesh certificate' : ''}`,
+    `  access logs      ${addresses.xds}  (Envoy ALS on the xDS port; ${ALS_ADMISSION[settings.telemetry.alsAuthentication]})`,
+    `  alert sinks      ${alertSinks(settings)}`,
     `  data directory   ${settings.dataDir}`,
     `  trust domain     ${settings.trustDomain}  (workload certificates live ${formatDuration(settings.ca.certTtlMs)}, renewed at ${Math.round(settings.ca.rotationFraction * 100)}%)`,
     `  admin token      ${token.path}  (${tokenNote})`,

@@ -108,14 +108,15 @@ async function main(): Promise<void> {
     gc();
     await new Promise((r) => setTimeout(r, 100));
   }
-  const baseRss = process.memoryUsage().rss;
-  const baseHeap = process.memoryUsage().heapUsed;
+  const base = process.memoryUsage();
+  const baseRss = base.rss;
+  const baseHeap = base.heapUsed;
   console.log(`load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share the 2 cores)`);
   console.log(`control plane on ${address}; ${CLIENT_PROCS} client processes; baseline RSS ${(baseRss / 1048576).toFixed(1)} MiB; resources: ${JSON.stringify(cache.getSnapshot('role=sidecar')!.counts)}`);
   console.log(`RDS push size: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.RouteConfiguration).sotwBody(new Set(['routes'])).length} bytes; EDS response: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.ClusterLoadAssignment).sotwBody(new Set(clusterNames)).length} bytes`);
 
   let open = 0;
-  const results: Array<{ n: number; rssKb: number; heapKb: number; pushes: PushFigures[]; connectS: number }> = [];
+  const results: Array<{ n: number; rssKb: number; heapKb: number; heapTotalKb: number; externalKb: number; marginalRssKb: number | undefined; rss: number; pushes: PushFigures[]; connectS: number }> = [];
   for (const n of STEPS) {
     const add = n - open;
     const t0 = Date.now();
@@ -140,6 +141,12 @@ async function main(): Promise<void> {
     const mem = process.memoryUsage();
     const rssKb = (mem.rss - baseRss) / 1024 / n;
     const heapKb = (mem.heapUsed - baseHeap) / 1024 / n;
+    // V8 heap reserved (used + free space in its pages) and memory outside V8 that JS owns (Buffers).
+    const heapTotalKb = (mem.heapTotal - base.heapTotal) / 1024 / n;
+    const externalKb = (mem.external - base.external) / 1024 / n;
+    // What the streams added since the previous step: one-time costs (code, caches) excluded.
+    const prev = results[results.length - 1];
+    const marginalRssKb = prev === undefined ? undefined : (mem.rss - prev.rss) / 1024 / (n - prev.n);
     const pushes: PushFigures[] = [];
     for (let p = 0; p < PUSHES; p++) {
       split = split === 10 ? 20 : 10;
@@ -183,10 +190,10 @@ async function main(): Promise<void> {
       latencies.sort((a, b) => a - b);
       pushes.push({ p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies[latencies.length - 1]!, cpuMs: (cpu.user + cpu.system) / 1000, clientCpuMs, writeMs });
     }
-    results.push({ n, rssKb, heapKb, pushes, connectS });
+    results.push({ n, rssKb, heapKb, heapTotalKb, externalKb, marginalRssKb, rss: mem.rss, pushes, connectS });
     const med = [...pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(pushes.length / 2)]!;
     console.log(
-      `N=${n}: connect+initial ACKs ${connectS.toFixed(1)} s | RSS/stream ${rssKb.toFixed(1)} KB (heap ${heapKb.toFixed(1)} KB) | push→all ACKed (median of ${pushes.length}): p50 ${med.p50.toFixed(0)} ms, p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms | server CPU/push ${med.cpuMs.toFixed(0)} ms (sync write loop ${med.writeMs.toFixed(0)} ms), clients CPU/push ${med.clientCpuMs.toFixed(0)} ms`,
+      `N=${n}: connect+initial ACKs ${connectS.toFixed(1)} s | RSS/stream ${rssKb.toFixed(1)} KB (V8 heap used ${heapKb.toFixed(1)}, reserved ${heapTotalKb.toFixed(1)}, external ${externalKb.toFixed(1)} KB${marginalRssKb === undefined ? '' : `; +${marginalRssKb.toFixed(1)} KB RSS per stream added since N=${prev!.n}`}) | push→all ACKed (median of ${pushes.length}): p50 ${med.p50.toFixed(0)} ms, p99 ${med.p99.toFixed(0)} ms, max ${med.max.toFixed(0)} ms | server CPU/push ${med.cpuMs.toFixed(0)} ms (sync write loop ${med.writeMs.toFixed(0)} ms), clients CPU/push ${med.clientCpuMs.toFixed(0)} ms`,
     );
     if (Date.now() - started > 150_000) {
       console.log('time budget reached; stopping early');
@@ -199,8 +206,8 @@ async function main(): Promise<void> {
   // The floors: what node:http2 alone, and a bare grpc-js bidi server, cost per connection with one
   // idle stream (measured in processes of their own, same client shape).
   const floorN = Math.min(5000, STEPS[STEPS.length - 1]!);
-  const runFloor = (kind: 'http2' | 'grpc') =>
-    new Promise<{ rss_kb_per_connection: number; heap_kb_per_connection: number }>((resolve, reject) => {
+  const runFloor = (kind: 'http2' | 'http2-session') =>
+    new Promise<{ rss_kb_per_connection: number; heap_kb_per_connection: number; nghttp2_kb_per_connection: number }>((resolve, reject) => {
       const child = fork(join(here, 'xds-bench-h2-floor.ts'), [kind, String(floorN)], {
         execArgv: ['--expose-gc', '--import', 'tsx'],
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -216,6 +223,7 @@ async function main(): Promise<void> {
       });
     });
   const floor = await runFloor('http2');
+  const sessionFloor = await runFloor('http2-session');
   // The same pushes on two reference servers: bare grpc-js (no xDS logic: the floor) and the naive
   // control plane of issue 3 (every response encoded per stream).
   const refN = Math.min(10_000, STEPS[STEPS.length - 1]!);
@@ -254,8 +262,9 @@ async function main(): Promise<void> {
   if (atFloorMed !== undefined && atFloorN !== undefined) row('meshward', atFloorMed.cpuMs, atFloorMed.p99, atFloorN.rssKb);
   row('naive (encode per stream per push)', naive.server_cpu_ms_per_push, naive.all_acked_p99_ms, naive.rss_kb_per_stream);
   row('bare grpc-js, no xDS logic (floor)', pushFloor.server_cpu_ms_per_push, pushFloor.all_acked_p99_ms, pushFloor.rss_kb_per_stream);
-  console.log(`  bare node:http2 (no gRPC) at ${floorN} connections, one idle stream each: ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap)`);
-  console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB RSS target is below what node:http2 itself needs when every stream has its own connection.`);
+  console.log(`  bare node:http2 (no gRPC) at ${floorN} connections, one idle stream each: ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap); no stream at all: ${sessionFloor.rss_kb_per_connection} KB RSS (${sessionFloor.heap_kb_per_connection} KB heap)`);
+  console.log(`  nghttp2's own allocation per HTTP/2 session (Node's accounting, no option changes it; 16 KB of it is its outbound frame buffer): ${floor.nghttp2_kb_per_connection} KB`);
+  console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB RSS target is at or below what node:http2 itself needs when every stream has its own connection (see xds/index.ts MEMORY).`);
   console.log(
     JSON.stringify({
       streams: last.n,
@@ -265,9 +274,14 @@ async function main(): Promise<void> {
       worst_push_p99_ms: Math.round(worst.p99),
       rss_kb_per_stream: Number(last.rssKb.toFixed(1)),
       heap_kb_per_stream: Number(last.heapKb.toFixed(1)),
+      heap_total_kb_per_stream: Number(last.heapTotalKb.toFixed(1)),
+      external_kb_per_stream: Number(last.externalKb.toFixed(1)),
+      ...(last.marginalRssKb === undefined ? {} : { marginal_rss_kb_per_stream: Number(last.marginalRssKb.toFixed(1)) }),
       server_cpu_ms_per_push: Math.round(med.cpuMs),
       clients_cpu_ms_per_push: Math.round(med.clientCpuMs),
       http2_floor_rss_kb_per_connection: floor.rss_kb_per_connection,
+      http2_session_only_floor_rss_kb_per_connection: sessionFloor.rss_kb_per_connection,
+      nghttp2_kb_per_session: floor.nghttp2_kb_per_connection,
       grpc_js_floor_rss_kb_per_stream: pushFloor.rss_kb_per_stream,
       grpc_js_floor_server_cpu_ms_per_push: pushFloor.server_cpu_ms_per_push,
       grpc_js_floor_all_acked_p99_ms: pushFloor.all_acked_p99_ms,

@@ -101,6 +101,37 @@ describe('request_rate over shared data', () => {
     expect(new DataView(state.value.buffer, state.value.byteOffset).getBigUint64(8, true)).toBe(51n);
   });
 
+  it('workers racing to create a new key never lose a count (creation uses a CAS no key has)', async () => {
+    // Envoy creates a missing key whatever the CAS, and a CAS of 0 overwrites unconditionally. Here
+    // every worker reads the key as missing, then (before its write lands) the next worker runs a
+    // whole request: worker 3 creates the key first, and each earlier worker's create must then
+    // fail with CasMismatch and retry instead of overwriting the count.
+    const workers = 4;
+    const envoy = await meshward({ detectors: { request_rate: { action: 'alert', max_requests: 1000 } } }, { workers });
+    const key = `meshward.rate.${APP}`;
+    const store = (envoy as unknown as { sharedStore: { set: (vm: string, k: string, v: Uint8Array, cas: number) => number } }).sharedStore;
+    const realSet = store.set.bind(store);
+    let next = 1;
+    const results: number[] = [];
+    const request = (w: number): void => {
+      const s = envoy.worker(w).newStream({ properties: { 'connection.uri_san_peer_certificate': APP } });
+      s.requestHeaders([[':method', 'GET'], [':path', '/v1/models'], [':authority', 'a']], true);
+      s.complete();
+    };
+    store.set = (vm, k, value, cas) => {
+      // The writer read the key as missing: let the next worker run its request first.
+      if (k === key && envoy.sharedData.get(key) === undefined && next < workers) request(next++);
+      const r = realSet(vm, k, value, cas);
+      if (k === key) results.push(r);
+      return r;
+    };
+    request(0);
+    expect(next).toBe(workers);
+    expect(results.filter((r) => r === 8).length).toBe(workers - 1); // CasMismatch, then a retry
+    const state = envoy.sharedData.get(key)!;
+    expect(new DataView(state.value.buffer, state.value.byteOffset).getBigUint64(8, true)).toBe(BigInt(workers));
+  });
+
   it('the window slides: old requests stop counting', async () => {
     const envoy = await meshward({ detectors: { request_rate: { action: 'block', max_requests: 3, window_seconds: 10 } } }, { startTimeNanos: 1_700_000_000_000_000_000n });
     for (let i = 0; i < 3; i++) expect(chat(envoy, chatRequest('x'), undefined, { principal: APP }).result.localReply).toBeUndefined();

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Store } from '../store/store.js';
-import { issueApiToken } from './api-token.js';
+import type { ApiToken, Store } from '../store/store.js';
+import { issueApiToken, verifyApiToken } from './api-token.js';
 
 /** File name of the bootstrap admin token inside the data directory. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -31,4 +31,65 @@ export function bootstrapAdminToken(store: Store, dataDir: string): BootstrapRes
   writeFileSync(path, `${issued.token}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return { created: true, path, tokenId: issued.record.id };
+}
+
+/** File name of the proxies' budget-lease token inside the data directory. */
+export const PROXY_TOKEN_FILE = 'proxy-token';
+/** Name of the proxies' token in the store (a suffix is added when a replaced one keeps the name). */
+export const PROXY_TOKEN_NAME = 'proxies-budget-leases';
+
+export interface ProxyTokenResult {
+  /** The bearer token the control plane puts in the filter config (`budgets.lease.authorization`). */
+  readonly token: string;
+  readonly tokenId: string;
+  /** True when this call issued it (first start, or the previous one was lost, revoked or expired). */
+  readonly created: boolean;
+  readonly path: string;
+}
+
+/**
+ * The `viewer` token proxies send with their budget-lease calls (`POST /v1/budget-leases`). One
+ * token for the whole fleet: it travels in the ECDS config of the global DLP policy, which is
+ * shared by every node of a group, so it cannot be per node.
+ *
+ * The store keeps only its hash (like every token); the plaintext lives in
+ * `<dataDir>/proxy-token` (0600, directory 0700), which this function reads on every start. When
+ * the file is missing or its token no longer verifies (revoked through `DELETE /v1/tokens/{id}`,
+ * expired, or from an earlier database), a new token is issued and the file replaced, so an
+ * operator rotates it by revoking it and restarting. Call after {@link bootstrapAdminToken} (which
+ * only acts on a store without tokens).
+ */
+export function bootstrapProxyToken(store: Store, dataDir: string, now: Date): ProxyTokenResult {
+  const path = join(dataDir, PROXY_TOKEN_FILE);
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (existing !== undefined) {
+    const check = verifyApiToken(store, existing, now);
+    if (check.ok && check.token.role === 'viewer') {
+      chmodSync(path, 0o600);
+      return { token: existing, tokenId: check.token.id, created: false, path };
+    }
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const all: ApiToken[] = [];
+  for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+    const page = store.tokens.list({ limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  }
+  const taken = new Set(all.map((t) => t.name));
+  let name = PROXY_TOKEN_NAME;
+  for (let i = 2; taken.has(name); i++) name = `${PROXY_TOKEN_NAME}-${i}`;
+  const issued = issueApiToken(store, { name, role: 'viewer', actor: 'system:bootstrap' });
+  writeFileSync(path, `${issued.token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  // Earlier proxy tokens whose plaintext is gone (lost file) must not stay usable.
+  for (const t of all) {
+    if (t.revokedAt === undefined && t.createdBy === 'system:bootstrap' && t.name.startsWith(PROXY_TOKEN_NAME)) store.tokens.revoke(t.id, 'system:bootstrap');
+  }
+  return { token: issued.token, tokenId: issued.record.id, created: true, path };
 }

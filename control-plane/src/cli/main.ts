@@ -15,6 +15,7 @@ import { envoyBootstrapCommand } from './envoy-bootstrap-command.js';
 import { fleetCommand } from './fleet-command.js';
 import { getCommand } from './get-command.js';
 import { istioWasmPluginCommand } from './istio-wasmplugin-command.js';
+import { reportCommand } from './report-command.js';
 import { scanCommand } from './scan-command.js';
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CliCommand[] = [
   deleteCommand,
   fleetCommand,
   auditCommand,
+  reportCommand,
   scanCommand,
   envoyBootstrapCommand,
   istioWasmPluginCommand,

@@ -156,6 +156,28 @@ function optionalHttpUrl(raw: unknown): Parsed<string> {
   return s;
 }
 
+/**
+ * The REST API's base URL as proxies reach it: `''` (derive), `off`, or http(s)://host[:port][/]
+ * without credentials, path, query or fragment (proxies add `/v1/budget-leases`).
+ */
+function leaseEndpoint(raw: unknown): Parsed<string> {
+  const s = str(raw);
+  if (isFail(s) || s === '' || s === 'off') return s;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return fail(`must be an http(s) URL such as https://meshward-cp.example:8080, '' (derive from api.*) or 'off', got "${s}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`must be an http(s) URL, got scheme ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') return fail('must not contain credentials (proxies send their own token)');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') return fail(`must be a base URL without path, query or fragment (proxies call /v1/budget-leases), got "${s}"`);
+  const h = host(url.hostname);
+  if (isFail(h)) return fail(`host ${h.error}`);
+  if (h === '0.0.0.0' || h === '::') return fail(`must name an address proxies can dial, not the wildcard ${h}`);
+  return `${url.protocol}//${url.host}`;
+}
+
 function envName(raw: unknown): Parsed<string> {
   const s = str(raw);
   if (isFail(s)) return s;
@@ -211,6 +233,7 @@ const PARSERS: Readonly<Record<string, (raw: unknown) => Parsed<unknown>>> = {
   'alerts.syslog.transport': oneOf<SyslogTransport>(SYSLOG_TRANSPORTS),
   'alerts.syslog.format': oneOf<SyslogFormat>(SYSLOG_FORMATS),
   'alerts.syslog.caFile': optionalPath,
+  'budgets.leaseEndpoint': leaseEndpoint,
   'log.level': oneOf<LogLevel>(LOG_LEVELS),
   shutdownTimeout: duration(100, 600_000, 'between 100ms and 10m'),
 };
@@ -371,6 +394,14 @@ export function parseSettings(input: SettingsInput = {}): Settings {
               format: v('alerts.syslog.format'),
               caFile: v<string>('alerts.syslog.caFile') === '' ? undefined : v<string>('alerts.syslog.caFile'),
             },
+    },
+    budgets: {
+      leaseEndpoint:
+        v<string>('budgets.leaseEndpoint') === ''
+          ? { kind: 'derived' }
+          : v<string>('budgets.leaseEndpoint') === 'off'
+            ? { kind: 'off' }
+            : { kind: 'url', url: v('budgets.leaseEndpoint') },
     },
     log: { level: v('log.level') },
     shutdownTimeoutMs: v('shutdownTimeout'),

@@ -116,6 +116,15 @@ export interface Settings {
     readonly alsAuthentication: AlsAuthenticationMode;
   };
   readonly alerts: AlertSinkSettings;
+  /** Token budgets across the fleet (docs/budgets.md, "Wiring"). */
+  readonly budgets: {
+    /**
+     * Where proxies reach the REST API for budget leases (`POST /v1/budget-leases`):
+     * `{ url }` for an explicit base URL, `derived` for one built from `api.host`, the bound API
+     * port and `api.tls`, `off` for none (each proxy then enforces every budget alone).
+     */
+    readonly leaseEndpoint: { readonly kind: 'url'; readonly url: string } | { readonly kind: 'derived' } | { readonly kind: 'off' };
+  };
   readonly log: { readonly level: LogLevel };
   /** Longest a clean shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
@@ -172,6 +181,7 @@ export const SETTINGS_REFERENCE: readonly SettingReference[] = [
   { name: 'alerts.syslog.transport', env: 'MESHWARD_ALERTS_SYSLOG_TRANSPORT', default: 'tls', description: "'tls' (RFC 5425) or 'tcp'." },
   { name: 'alerts.syslog.format', env: 'MESHWARD_ALERTS_SYSLOG_FORMAT', default: 'cef', description: "Syslog message body: 'cef' or 'json'." },
   { name: 'alerts.syslog.caFile', env: 'MESHWARD_ALERTS_SYSLOG_CA_FILE', default: '', description: "PEM roots to trust for the syslog receiver's certificate (tls only). Empty = the system roots." },
+  { name: 'budgets.leaseEndpoint', env: 'MESHWARD_BUDGET_LEASE_URL', default: '', description: "Base URL at which proxies reach the REST API for token-budget leases (http = plaintext, https = mesh mTLS), e.g. https://meshward-cp.meshward-system.svc:8080. Empty = derived from api.host, the API port and api.tls (none when api.host is a wildcard); 'off' = no leases (each proxy enforces budgets alone)." },
   { name: 'log.level', env: 'MESHWARD_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'shutdownTimeout', env: 'MESHWARD_SHUTDOWN_TIMEOUT', default: '10s', description: 'Longest a clean shutdown may take before the process exits anyway.' },
 ];

@@ -17,6 +17,7 @@ import type { MeshModel } from '../model/mesh-model.js';
 import { workloadKey } from '../model/workload.js';
 import { ControllerError } from './controller-error.js';
 import { groupSnapshot, groupSnapshotInput } from './group-snapshot.js';
+import type { BudgetLeaseEndpoint } from '../translate/budget-config.js';
 
 export interface CandidateCheckOptions {
   readonly defaultTrustDomain: string;
@@ -26,6 +27,8 @@ export interface CandidateCheckOptions {
   readonly proxylessRbac?: boolean;
   /** The group build to try. Defaults to {@link groupSnapshotInput} (a seam for tests). */
   readonly groupSnapshot?: typeof groupSnapshotInput;
+  /** Where proxies ask for budget leases, read at each check (see ControllerOptions.budgetLeases). */
+  readonly budgetLeases?: () => BudgetLeaseEndpoint | undefined;
 }
 
 /** Workload key → failure message, for every workload whose snapshot cannot be built. Pure. */
@@ -35,13 +38,14 @@ export function snapshotFailures(
   now: Date,
   proxylessRbac = true,
   build: typeof groupSnapshotInput = groupSnapshotInput,
+  budgetLeases?: BudgetLeaseEndpoint,
 ): Map<string, ControllerError> {
   const failures = new Map<string, ControllerError>();
   for (const w of model.workloads) {
     const key = workloadKey(w);
     const group = `role=${w.role};workload=${key}`;
     try {
-      groupSnapshot(build(model, group, { role: w.role, workload: key }, { revision, now, proxylessRbac }), group);
+      groupSnapshot(build(model, group, { role: w.role, workload: key }, { revision, now, proxylessRbac, ...(budgetLeases !== undefined ? { budgetLeases } : {}) }), group);
     } catch (err) {
       failures.set(key, ControllerError.is(err) ? err : new ControllerError('UNTRANSLATABLE', (err as Error).message));
     }
@@ -58,7 +62,7 @@ export function createCandidateCheck(options: CandidateCheckOptions): CandidateV
       const failures =
         validateMeshModel(model).length > 0
           ? new Map<string, string>()
-          : new Map([...snapshotFailures(model, snap.revision, now, options.proxylessRbac, options.groupSnapshot)].map(([k, e]) => [k, stripGroup(e.message)]));
+          : new Map([...snapshotFailures(model, snap.revision, now, options.proxylessRbac, options.groupSnapshot, options.budgetLeases?.())].map(([k, e]) => [k, stripGroup(e.message)]));
       cached = { revision: snap.revision, failures };
     }
     return cached.failures;
@@ -67,7 +71,7 @@ export function createCandidateCheck(options: CandidateCheckOptions): CandidateV
     const model = toMeshModel(candidate, options.defaultTrustDomain);
     if (validateMeshModel(model).length > 0) return;
     const now = options.now();
-    const failures = snapshotFailures(model, candidate.revision, now, options.proxylessRbac, options.groupSnapshot);
+    const failures = snapshotFailures(model, candidate.revision, now, options.proxylessRbac, options.groupSnapshot, options.budgetLeases?.());
     if (failures.size === 0) return;
     const before = currentFailures(now);
     const fresh = [...failures].filter(([key, e]) => before.get(key) !== stripGroup(e.message));

@@ -39,6 +39,7 @@ import { createNodeAuthorizer } from '../ca/stream-authenticator.js';
 import { createCandidateCheck } from './candidate-check.js';
 import { ControllerError } from './controller-error.js';
 import { groupSnapshot, groupSnapshotInput } from './group-snapshot.js';
+import type { BudgetLeaseEndpoint } from '../translate/budget-config.js';
 import { groupKeyOf, parseGroupKey, UNRESOLVED_GROUP } from './node-group-key.js';
 import { nextWindowFlip } from './snapshot-version.js';
 import { createMemoryTypeVersions, seedSnapshot, typeVersionsOf, type TypeVersionFile } from './type-versions.js';
@@ -65,6 +66,13 @@ export interface ControllerOptions {
   readonly quietMs?: number;
   readonly maxDelayMs?: number;
   readonly proxylessRbac?: boolean;
+  /**
+   * Where proxies ask for token-budget leases (translate's `budgetLeases`), read at every build.
+   * It must not change while the store revision stays the same (a snapshot version names one
+   * content): set it before {@link Controller.start}. Absent or undefined: each proxy enforces
+   * budgets alone.
+   */
+  readonly budgetLeases?: () => BudgetLeaseEndpoint | undefined;
   /** Per-type versions across restarts. Defaults to in-memory (no persistence). */
   readonly typeVersions?: TypeVersionFile;
   readonly log?: ControllerLog;
@@ -183,11 +191,12 @@ export function createController(options: ControllerOptions): Controller {
     for (const w of model.workloads) wanted.set(`role=${w.role};workload=${workloadKey(w)}`, { role: w.role, workload: workloadKey(w) });
     for (const g of [...nodeGroups, ...cache.groups()]) if (!wanted.has(g)) wanted.set(g, parseGroupKey(g));
     const out = new Map<string, Snapshot>();
+    const leases = options.budgetLeases?.();
     const connected = groupsWithStreams();
     for (const [group, selector] of wanted) {
       if (selector === undefined) continue;
       try {
-        const snapshot = groupSnapshot(buildGroup(model, group, selector, { revision, now, proxylessRbac }), group);
+        const snapshot = groupSnapshot(buildGroup(model, group, selector, { revision, now, proxylessRbac, ...(leases !== undefined ? { budgetLeases: leases } : {}) }), group);
         groupErrors.delete(group);
         failedAt.delete(group);
         // The first snapshot of a group in this process keeps the versions served before a restart.
@@ -295,6 +304,7 @@ export function createController(options: ControllerOptions): Controller {
     now: () => new Date(clock.now()),
     proxylessRbac,
     groupSnapshot: buildGroup,
+    ...(options.budgetLeases !== undefined ? { budgetLeases: options.budgetLeases } : {}),
   });
 
   const caNodeCheck = createNodeAuthorizer();
@@ -346,6 +356,8 @@ export function createController(options: ControllerOptions): Controller {
         if (!stopped) publisher.notify(event.revision);
       });
       options.fleet?.on('connect', onConnect);
+      // Streams that connected before start (e.g. while the REST API was still binding) get their groups built too.
+      for (const s of options.fleet?.streams() ?? []) if (s.group !== UNRESOLVED_GROUP) nodeGroups.add(s.group);
       const result = await publisher.flush();
       log.info({ revision: store.revision, groups: result.published.length }, result.error === undefined ? 'initial snapshots published' : 'initial publish refused');
       return result;

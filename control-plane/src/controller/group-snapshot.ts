@@ -9,6 +9,7 @@ import { workloadKey } from '../model/workload.js';
 import { checkConsistency } from '../translate/check-consistency.js';
 import { TranslateError } from '../translate/translate-error.js';
 import { translateAll } from '../translate/translate-all.js';
+import type { BudgetLeaseEndpoint } from '../translate/budget-config.js';
 import { XdsError } from '../xds/errors.js';
 import { createSnapshot, type Snapshot, type SnapshotInput } from '../xds/snapshot.js';
 import { ControllerError } from './controller-error.js';
@@ -20,6 +21,8 @@ export interface GroupSnapshotOptions {
   readonly now: Date;
   /** See TranslateOptions.proxylessRbac. Defaults to true. */
   readonly proxylessRbac?: boolean;
+  /** See TranslateOptions.budgetLeases. Absent: each proxy enforces budgets alone. */
+  readonly budgetLeases?: BudgetLeaseEndpoint;
 }
 
 /**
@@ -40,7 +43,12 @@ export function groupSnapshotInput(model: MeshModel, groupKey: string, group: Gr
     translated = translateAll(
       model,
       { role, ...(group.workload !== undefined ? { workload: group.workload } : {}), ...(group.labels !== undefined ? { labels: group.labels } : {}) },
-      { now: options.now, validated: true, proxylessRbac: options.proxylessRbac ?? true },
+      {
+        now: options.now,
+        validated: true,
+        proxylessRbac: options.proxylessRbac ?? true,
+        ...(options.budgetLeases !== undefined ? { budgetLeases: options.budgetLeases } : {}),
+      },
     );
   } catch (err) {
     if (err instanceof TranslateError) {

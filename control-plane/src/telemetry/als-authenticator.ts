@@ -12,12 +12,15 @@
  *   authenticated ADS stream at that moment. This keeps strangers on other hosts out while the
  *   shipped bootstraps work unchanged; another process on an Envoy's own host is not kept out.
  *
- * Pure apart from reading the fleet view at stream start; streams already admitted stay admitted.
+ * The addresses of authenticated ADS streams are indexed from the fleet's connect/disconnect
+ * events (seeded from the streams open at creation), so admitting a stream costs one map lookup
+ * however large the fleet; the listeners live as long as the fleet. Streams already admitted stay
+ * admitted when their Envoy's ADS stream ends.
  */
 import { isIP } from 'node:net';
 import { JOIN_TOKEN_METADATA_KEY } from '../ca/stream-authenticator.js';
 import { XdsError } from '../xds/errors.js';
-import type { FleetView } from '../xds/fleet-view.js';
+import type { FleetView, StreamStatus } from '../xds/fleet-view.js';
 import type { Authenticate } from '../xds/stream-auth.js';
 import type { AlsAuthContext } from './als-server.js';
 
@@ -54,15 +57,27 @@ function presentsCredential(ctx: AlsAuthContext): boolean {
 
 /** The `authenticate` hook of the ALS server. Throws an XdsError (UNAUTHENTICATED / PERMISSION_DENIED) to refuse. */
 export function createAlsAuthenticator(options: AlsAuthenticatorOptions): (ctx: AlsAuthContext) => Promise<void> {
+  /** Address → authenticated ADS streams from it. */
+  const vouched = new Map<string, number>();
+  if (options.mode === 'fleet') {
+    const add = (s: StreamStatus, delta: 1 | -1): void => {
+      if (s.identity === undefined) return;
+      const address = peerAddress(s.peer);
+      const n = (vouched.get(address) ?? 0) + delta;
+      if (n > 0) vouched.set(address, n);
+      else vouched.delete(address);
+    };
+    options.fleet.on('connect', (s) => add(s, 1));
+    options.fleet.on('disconnect', (s) => add(s, -1));
+    for (const s of options.fleet.streams()) add(s, 1);
+  }
   return async (ctx) => {
     if (options.mode === 'credential' || presentsCredential(ctx)) {
       await options.authenticate({ ...ctx, protocol: 'sotw' });
       return;
     }
     const address = peerAddress(ctx.peer);
-    for (const s of options.fleet.streams()) {
-      if (s.identity !== undefined && peerAddress(s.peer) === address) return;
-    }
+    if (vouched.has(address)) return;
     throw new XdsError(
       'UNAUTHENTICATED',
       `no credential, and no Envoy at ${address} holds an authenticated ADS stream (present a mesh client certificate or a join token, or open the ADS stream first)`,

@@ -8,11 +8,12 @@
  * - RouteConfiguration → Cluster (route cluster, weighted clusters, mirrors); weighted clusters
  *   with a positive total; typed_per_filter_config keys → HTTP filters of a listener using it.
  * - Cluster (EDS) → ClusterLoadAssignment; Cluster → Secret (upstream SDS).
- * - TypedExtensionConfig (Wasm) → Cluster (remote code fetch).
+ * - TypedExtensionConfig (Wasm) → Cluster (remote code fetch; the meshward filter's
+ *   `budgets.lease.cluster`, which it calls with proxy_http_call).
  * - Names unique per type.
  * Returns every problem (empty when consistent); never throws.
  */
-import { anyIs, anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import { StringValueSchema, anyIs, anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { Cluster_DiscoveryType } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { TransportSocket } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ConfigSource } from '../gen/envoy/config/core/v3/config_source_pb.js';
@@ -224,8 +225,25 @@ export function checkConsistency(res: TranslatedResources, options: ConsistencyO
     } else if (code?.case !== 'local') {
       err('TypedExtensionConfig', e.name, 'typed_config.config.vm_config.code', 'no code source');
     }
+    const leaseCluster = budgetLeaseClusterOf(w?.config?.configuration);
+    if (leaseCluster !== undefined && !clusterNames.has(leaseCluster) && !staticClusters.has(leaseCluster)) {
+      err('TypedExtensionConfig', e.name, 'typed_config.config.configuration.budgets.lease.cluster', `cluster "${leaseCluster}" does not exist`);
+    }
   }
   return errors;
+}
+
+/** The cluster a meshward filter config (JSON in a StringValue) asks budget leases from, if any. */
+function budgetLeaseClusterOf(configuration: Any | undefined): string | undefined {
+  if (configuration === undefined || !anyIs(configuration, StringValueSchema)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(anyUnpack(configuration, StringValueSchema)?.value ?? '');
+  } catch {
+    return undefined; // not JSON: not a meshward config this check understands
+  }
+  const lease = (json as { budgets?: { lease?: { cluster?: unknown } } } | null)?.budgets?.lease;
+  return typeof lease?.cluster === 'string' ? lease.cluster : undefined;
 }
 
 /** One line per error, for logs and error messages. */

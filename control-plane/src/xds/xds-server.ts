@@ -108,6 +108,14 @@ export interface XdsServer {
    * pushed. Resolves when the pushes are written.
    */
   notifySecretsChanged(identityId?: string): Promise<void>;
+  /**
+   * Ends every open stream authenticated as `identityId` with `code` and `message` (e.g.
+   * PERMISSION_DENIED after the identity's certificate was revoked: its streams must not keep the
+   * secrets and config they hold, and Envoy's reconnect goes through authentication again).
+   * Streams still authenticating are not affected (the authenticator decides for them). Returns
+   * how many streams were ended.
+   */
+  endStreamsOf(identityId: string, code: XdsErrorCode, message: string): number;
   /** Stops accepting streams, ends open streams and closes the listening server (if `listen` was used). */
   close(): Promise<void>;
 }
@@ -125,6 +133,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const onError = options.onError ?? (() => {});
   const secretStore = createSecretStore(options.secrets, (identityId, err) => onError(err, { identityId }));
   const open = new Set<() => void>();
+  /** Open streams and how to end one with a status (endStreamsOf). */
+  const failable = new Map<StreamRecord, StreamContext['fail']>();
   let grpcServer: Server | undefined;
   let closing = false;
 
@@ -166,6 +176,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       ended = true;
       if (slowCheck !== undefined) clearTimeout(slowCheck);
       open.delete(endStream);
+      failable.delete(record);
       for (const u of unsubscribers.splice(0)) u();
       registry.remove(record);
     };
@@ -263,6 +274,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       secrets: () => secrets,
     };
     protocol = protocolKind === 'sotw' ? createSotwProtocol(ctx) : createDeltaProtocol(ctx);
+    failable.set(record, (code, message) => ctx.fail(code, message));
     const schema = protocolKind === 'sotw' ? DiscoveryRequestSchema : DeltaDiscoveryRequestSchema;
 
     // Requests are handled strictly in order: authentication first, then one request at a time.
@@ -396,6 +408,15 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
           (err, port) => (err !== null ? reject(err) : resolve(port)),
         );
       });
+    },
+    endStreamsOf(identityId, code, message) {
+      let ended = 0;
+      for (const [record, fail] of [...failable]) {
+        if (record.identity?.id !== identityId) continue;
+        fail(code, message);
+        ended++;
+      }
+      return ended;
     },
     async notifySecretsChanged(identityId) {
       await secretStore.refresh(identityId);

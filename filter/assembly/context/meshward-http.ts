@@ -38,6 +38,7 @@ import { getPropertyString, setProperty } from "../host/properties";
 import { getSharedData, setSharedData } from "../host/shared-data";
 import { continueRequest, sendLocalResponse } from "../host/stream";
 import { BudgetGate, GATE_PAUSED, GATE_REPLIED, LeaseWaiter } from "../budget/budget-gate";
+import { CREATE_CAS } from "../budget/budget-ledger";
 import { getCurrentTimeNanoseconds } from "../host/time";
 import { detectShape, isEventStream } from "../inspect/shape";
 import { MessageContext, auditLine, blockBody, blockMessage, summaryJson } from "../policy/audit";
@@ -753,7 +754,9 @@ export class MeshwardHttpContext extends HttpContext {
       const cur = getSharedData(key);
       const now = getCurrentTimeNanoseconds();
       rateStep(cur == null ? null : Uint8Array.wrap(cur.value), now, cfg.rateWindowSeconds, cfg.rateMaxRequests, step);
-      const r = setSharedData(key, step.next, cur == null ? 0 : cur.cas);
+      // Create with a CAS no existing key has (see CREATE_CAS): a CAS of 0 would overwrite a key
+      // another worker created since our read, losing its count.
+      const r = setSharedData(key, step.next, cur == null ? CREATE_CAS : cur.cas);
       if (r == WasmResult.Ok) return step.exceeded ? 1 : 0;
       if (r != WasmResult.CasMismatch) return -1;
     }

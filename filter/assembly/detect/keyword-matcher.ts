@@ -73,6 +73,19 @@ const MAX_WS_RUN: i32 = 64;
   private startGated: bool = true;
   /** Longest term in bytes (whitespace runs excluded). */
   maxLen: i32 = 0;
+  /**
+   * Raw addresses of the per-term arrays, set by build() (they never change afterwards): the
+   * match paths read through them, as an Array's indexed getter is a call with shadow-stack
+   * upkeep in the incremental runtime.
+   */
+  private offP: usize = 0;
+  private lenP: usize = 0;
+  private flagsP: usize = 0;
+  private ownerP: usize = 0;
+  private groupP: usize = 0;
+  private nextP: usize = 0;
+  private quickP: usize = 0;
+  private quickMaskP: usize = 0;
 
   get termCount(): i32 {
     return this.termLen.length;
@@ -80,11 +93,13 @@ const MAX_WS_RUN: i32 = 64;
   get isBuilt(): bool {
     return this.built;
   }
+  /** Owner of term `t` (after build()). */
   owner(t: i32): i32 {
-    return unchecked(this.termOwner[t]);
+    return load<i32>(this.ownerP + (<usize>t << 2));
   }
+  /** Group of term `t` (after build()). */
   group(t: i32): i32 {
-    return unchecked(this.termGroup[t]);
+    return load<i32>(this.groupP + (<usize>t << 2));
   }
 
   /**
@@ -189,6 +204,14 @@ const MAX_WS_RUN: i32 = 64;
       this.addFilterKeys(t);
     }
     this.assignBuckets();
+    this.offP = this.termOff.dataStart;
+    this.lenP = this.termLen.dataStart;
+    this.flagsP = this.termFlags.dataStart;
+    this.ownerP = this.termOwner.dataStart;
+    this.groupP = this.termGroup.dataStart;
+    this.nextP = this.next.dataStart;
+    this.quickP = this.quick.dataStart;
+    this.quickMaskP = this.quickMask.dataStart;
   }
 
   /**
@@ -443,21 +466,21 @@ const MAX_WS_RUN: i32 = 64;
     if (pass3) {
       let t = this.lookup(k2 | (fold(r2) << 16));
       while (t >= 0) {
-        if ((w & unchecked(this.quickMask[t])) != unchecked(this.quick[t])) {
-          t = unchecked(this.next[t]);
+        if ((w & load<u32>(this.quickMaskP + (<usize>t << 2))) != load<u32>(this.quickP + (<usize>t << 2))) {
+          t = load<i32>(this.nextP + (<usize>t << 2));
           continue;
         }
         const e = this.verifyTerm(p, len, q, t, false);
-        if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
-        t = unchecked(this.next[t]);
+        if (e >= 0) hits.push(load<i32>(this.ownerP + (<usize>t << 2)), q, e, t);
+        t = load<i32>(this.nextP + (<usize>t << 2));
       }
     }
     if (pass2) {
       let t = this.lookup(k2);
       while (t >= 0) {
         const e = this.verifyTerm(p, len, q, t, false);
-        if (e >= 0) hits.push(unchecked(this.termOwner[t]), q, e, t);
-        t = unchecked(this.next[t]);
+        if (e >= 0) hits.push(load<i32>(this.ownerP + (<usize>t << 2)), q, e, t);
+        t = load<i32>(this.nextP + (<usize>t << 2));
       }
     }
   }
@@ -468,9 +491,9 @@ const MAX_WS_RUN: i32 = 64;
    * the end of the input and a following byte could still change the verdict).
    */
   verifyTerm(p: usize, len: i32, q: i32, t: i32, partial: bool): i32 {
-    const off = unchecked(this.termOff[t]);
-    const n = unchecked(this.termLen[t]);
-    const flags = unchecked(this.termFlags[t]);
+    const off = load<i32>(this.offP + (<usize>t << 2));
+    const n = load<i32>(this.lenP + (<usize>t << 2));
+    const flags = load<i32>(this.flagsP + (<usize>t << 2));
     const ci = (flags & KW_CASE_INSENSITIVE) != 0;
     const ws = (flags & KW_WHITESPACE_TOLERANT) != 0;
     const pool = this.pool.dataStart;
@@ -520,13 +543,13 @@ const MAX_WS_RUN: i32 = 64;
         let t = this.lookup(k);
         while (t >= 0) {
           if (this.verifyTerm(p, len, q, t, true) == -2) return q;
-          t = unchecked(this.next[t]);
+          t = load<i32>(this.nextP + (<usize>t << 2));
         }
         if (this.has2) {
           t = this.lookup(k & 0xffff);
           while (t >= 0) {
             if (this.verifyTerm(p, len, q, t, true) == -2) return q;
-            t = unchecked(this.next[t]);
+            t = load<i32>(this.nextP + (<usize>t << 2));
           }
         }
       } else {

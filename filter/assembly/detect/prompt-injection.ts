@@ -95,6 +95,34 @@ function compile(): void {
 }
 compile();
 
+// The compiled tables never change after compile(): hot paths read them through raw pointers
+// (an Array's indexed getter is a call with shadow-stack upkeep in the incremental runtime).
+const PAT_SLOT0_P = PAT_SLOT0.dataStart;
+const SLOT_ALT0_P = SLOT_ALT0.dataStart;
+const SLOT_OPT_P = SLOT_OPT.dataStart;
+const ALT_OFF_P = ALT_OFF.dataStart;
+const ALT_BYTES_P = ALT_BYTES.dataStart;
+// @ts-ignore: decorator
+@inline function patSlot0(i: i32): i32 {
+  return load<i32>(PAT_SLOT0_P + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function slotAlt0(i: i32): i32 {
+  return load<i32>(SLOT_ALT0_P + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function slotOpt(i: i32): bool {
+  return load<u8>(SLOT_OPT_P + <usize>i) != 0;
+}
+// @ts-ignore: decorator
+@inline function altOff(i: i32): i32 {
+  return load<i32>(ALT_OFF_P + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function altByte(i: i32): u8 {
+  return load<u8>(ALT_BYTES_P + <usize>i);
+}
+
 /** Number of compiled phrase patterns. */
 export function phrasePatternCount(): i32 {
   return PAT_SLOT0.length - 1;
@@ -102,8 +130,8 @@ export function phrasePatternCount(): i32 {
 
 /** Number of anchors (first-slot alternatives) of pattern `pi`. */
 export function phraseAnchorCount(pi: i32): i32 {
-  const s = unchecked(PAT_SLOT0[pi]);
-  return unchecked(SLOT_ALT0[s + 1]) - unchecked(SLOT_ALT0[s]);
+  const s = patSlot0(pi);
+  return slotAlt0(s + 1) - slotAlt0(s);
 }
 
 /**
@@ -113,14 +141,14 @@ export function phraseAnchorCount(pi: i32): i32 {
  * "do", "act") do not flood the keyword prefilter. Registered whitespace-tolerant.
  */
 export function phraseAnchor(pi: i32, k: i32, dst: usize): i32 {
-  const s = unchecked(PAT_SLOT0[pi]);
-  const lastSlot = unchecked(PAT_SLOT0[pi + 1]);
-  const a = unchecked(SLOT_ALT0[s]) + k;
+  const s = patSlot0(pi);
+  const lastSlot = patSlot0(pi + 1);
+  const a = slotAlt0(s) + k;
   let n = copyAlt(a, dst, 0);
   let slot = s + 1;
-  while (n < 6 && slot < lastSlot && !unchecked(SLOT_OPT[slot]) && unchecked(SLOT_ALT0[slot + 1]) - unchecked(SLOT_ALT0[slot]) == 1) {
-    const b = unchecked(SLOT_ALT0[slot]);
-    const first = <u32>unchecked(ALT_BYTES[unchecked(ALT_OFF[b])]);
+  while (n < 6 && slot < lastSlot && !slotOpt(slot) && slotAlt0(slot + 1) - slotAlt0(slot) == 1) {
+    const b = slotAlt0(slot);
+    const first = <u32>altByte(altOff(b));
     if (!isLetter(first)) break;
     store<u8>(dst + <usize>n, 0x20);
     n = copyAlt(b, dst, n + 1);
@@ -130,10 +158,10 @@ export function phraseAnchor(pi: i32, k: i32, dst: usize): i32 {
 }
 
 function copyAlt(a: i32, dst: usize, n: i32): i32 {
-  const off = unchecked(ALT_OFF[a]);
-  const end = unchecked(ALT_OFF[a + 1]);
+  const off = altOff(a);
+  const end = altOff(a + 1);
   for (let i = off; i < end && n < 60; i++) {
-    store<u8>(dst + <usize>n, unchecked(ALT_BYTES[i]));
+    store<u8>(dst + <usize>n, altByte(i));
     n++;
   }
   return n;
@@ -148,10 +176,10 @@ const PARTIAL: i32 = -2;
 
 /** Matches alternative `a` at `i`; returns end, -1, or PARTIAL when input ends mid-way. */
 function matchAlt(p: usize, len: i32, i: i32, a: i32, partial: bool): i32 {
-  const off = unchecked(ALT_OFF[a]);
-  const end = unchecked(ALT_OFF[a + 1]);
+  const off = altOff(a);
+  const end = altOff(a + 1);
   for (let k = off; k < end; k++) {
-    const tc = <u32>unchecked(ALT_BYTES[k]);
+    const tc = <u32>altByte(k);
     if (i >= len) return partial ? PARTIAL : -1;
     const c = <u32>load<u8>(p + <usize>i);
     if (tc == 0x20) {
@@ -167,7 +195,7 @@ function matchAlt(p: usize, len: i32, i: i32, a: i32, partial: bool): i32 {
     i++;
   }
   // a word must end at a word boundary
-  if (isLetter(<u32>unchecked(ALT_BYTES[end - 1]))) {
+  if (isLetter(<u32>altByte(end - 1))) {
     if (i >= len) return partial ? PARTIAL : i;
     if (isLetter(load<u8>(p + <usize>i))) return -1;
   }
@@ -176,7 +204,7 @@ function matchAlt(p: usize, len: i32, i: i32, a: i32, partial: bool): i32 {
 
 function matchSlots(p: usize, len: i32, i: i32, s: i32, lastSlot: i32, partial: bool): i32 {
   if (s >= lastSlot) return i;
-  const opt = unchecked(SLOT_OPT[s]);
+  const opt = slotOpt(s);
   // the whitespace gap before this slot, computed once (none before the first slot)
   let k = i;
   if (!isFirstSlot(s)) {
@@ -193,10 +221,10 @@ function matchSlots(p: usize, len: i32, i: i32, s: i32, lastSlot: i32, partial: 
     if (partial) sawPartial = true;
   } else {
     const c = lower(load<u8>(p + <usize>k));
-    const a0 = unchecked(SLOT_ALT0[s]);
-    const a1 = unchecked(SLOT_ALT0[s + 1]);
+    const a0 = slotAlt0(s);
+    const a1 = slotAlt0(s + 1);
     for (let a = a0; a < a1; a++) {
-      const first = <u32>unchecked(ALT_BYTES[unchecked(ALT_OFF[a])]);
+      const first = <u32>altByte(altOff(a));
       if (first != c) continue;
       // words need the gap; punctuation such as ':' or ',' may attach directly
       const needsGap = isLetter(first) || first == 0x3c;
@@ -232,9 +260,9 @@ let firstSlotIndex: i32 = -1;
  */
 export function matchPhrase(p: usize, len: i32, q: i32, pi: i32, partial: bool): i32 {
   if (q > 0 && isLetter(load<u8>(p + <usize>(q - 1)))) return -1;
-  const s0 = unchecked(PAT_SLOT0[pi]);
+  const s0 = patSlot0(pi);
   firstSlotIndex = s0;
-  return matchSlots(p, len, q, s0, unchecked(PAT_SLOT0[pi + 1]), partial);
+  return matchSlots(p, len, q, s0, patSlot0(pi + 1), partial);
 }
 
 // ---- invisible / control Unicode ----

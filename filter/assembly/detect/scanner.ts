@@ -336,7 +336,10 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, k
       if (q < skipUntil) continue;
       const c = <u32>load<u8>(p + <usize>q);
       if (c - 0x30 < 10) numericAt(sc, en, p, len, q, c, out);
-      else dispatch(sc, en, p, len, q, out);
+      else {
+        const d = dispatch(en, p, len, q, sc.zeroWidthMinRun);
+        if (d >= 0) accept(out, d, foundStart, foundEnd, foundAux);
+      }
     }
     i += 16;
   }
@@ -352,7 +355,10 @@ function scanBytes(sc: Scanner, en: u32, p: usize, len: i32, out: FindingList, k
     else t = isTrigger(c);
     if (t) {
       if (isDigit(c)) numericAt(sc, en, p, len, i, c, out);
-      else dispatch(sc, en, p, len, i, out);
+      else {
+        const d = dispatch(en, p, len, i, sc.zeroWidthMinRun);
+        if (d >= 0) accept(out, d, foundStart, foundEnd, foundAux);
+      }
     }
   }
 }
@@ -412,94 +418,110 @@ function acceptNumeric(out: FindingList, d: i32, s: i32, e: i32, aux: i32): void
   }
 }
 
-function dispatch(sc: Scanner, en: u32, p: usize, len: i32, q: i32, out: FindingList): void {
+// dispatch's result (it touches no managed object, so it needs no shadow-stack frame)
+let foundStart: i32 = 0;
+let foundEnd: i32 = 0;
+let foundAux: i32 = 0;
+// @ts-ignore: decorator
+@inline function found(d: i32, s: i32, e: i32, aux: i32): i32 {
+  foundStart = s;
+  foundEnd = e;
+  foundAux = aux;
+  return d;
+}
+
+/**
+ * A non-digit trigger at `q`: runs the matchers the byte can start. Returns the detector of the
+ * finding (its span and aux in foundStart/foundEnd/foundAux), or -1.
+ */
+function dispatch(en: u32, p: usize, len: i32, q: i32, zeroWidthMinRun: i32): i32 {
   const c = <u32>load<u8>(p + <usize>q);
   switch (c) {
     case 0x40: { // '@'
       if (on(en, DETECTOR_EMAIL)) {
         const e = matchEmail(p, len, q);
-        if (e > 0) accept(out, DETECTOR_EMAIL, emailStart, e, 0);
+        if (e > 0) return found(DETECTOR_EMAIL, emailStart, e, 0);
       }
-      return;
+      return -1;
     }
     case 0x3a: { // ':'
       if (on(en, DETECTOR_IP_ADDRESS) && q >= ipv6Skip && (isHexOrColon(q > 0 ? load<u8>(p + <usize>(q - 1)) : 0) || isHexOrColon(q + 1 < len ? load<u8>(p + <usize>(q + 1)) : 0))) {
         const e = matchIpv6(p, len, q);
         ipv6Skip = ipv6TokenEnd;
-        if (e > 0) accept(out, DETECTOR_IP_ADDRESS, ipv6Start, e, IP_AUX_V6);
+        if (e > 0) return found(DETECTOR_IP_ADDRESS, ipv6Start, e, IP_AUX_V6);
       }
-      return;
+      return -1;
     }
     case 0x5f: { // '_'
-      if (q < 2) return;
+      if (q < 2) return -1;
       if (on(en, DETECTOR_GITHUB_TOKEN)) {
         const e = matchGithubToken(p, len, q);
-        if (e > 0) return accept(out, DETECTOR_GITHUB_TOKEN, githubStart, e, 0);
+        if (e > 0) return found(DETECTOR_GITHUB_TOKEN, githubStart, e, 0);
       }
       if (on(en, DETECTOR_STRIPE_KEY)) {
         const e = matchStripeKey(p, len, q);
-        if (e > 0) accept(out, DETECTOR_STRIPE_KEY, stripeStart, e, 0);
+        if (e > 0) return found(DETECTOR_STRIPE_KEY, stripeStart, e, 0);
       }
-      return;
+      return -1;
     }
     case 0x2d: { // '-'
       if (on(en, DETECTOR_PRIVATE_KEY) && at5dashes(p, len, q)) {
         const e = matchPrivateKey(p, len, q);
-        if (e > 0) return accept(out, DETECTOR_PRIVATE_KEY, q, e, 0);
+        if (e > 0) return found(DETECTOR_PRIVATE_KEY, q, e, 0);
       }
       if (on(en, DETECTOR_OPENAI_API_KEY) && q >= 2 && load<u8>(p + <usize>(q - 1)) == 0x6b) {
         const e = matchOpenaiApiKey(p, len, q);
-        if (e > 0) accept(out, DETECTOR_OPENAI_API_KEY, openaiStart, e, 0);
+        if (e > 0) return found(DETECTOR_OPENAI_API_KEY, openaiStart, e, 0);
       }
-      return;
+      return -1;
     }
     case 0x41: { // 'A'
-      if (q + 20 > len) return;
+      if (q + 20 > len) return -1;
       const c1 = <u32>load<u8>(p + <usize>(q + 1));
       if (c1 == 0x49) {
         if (on(en, DETECTOR_GOOGLE_API_KEY)) {
           const e = matchGoogleApiKey(p, len, q);
-          if (e > 0) accept(out, DETECTOR_GOOGLE_API_KEY, q, e, 0);
+          if (e > 0) return found(DETECTOR_GOOGLE_API_KEY, q, e, 0);
         }
-        return;
+        return -1;
       }
       if (on(en, DETECTOR_AWS_ACCESS_KEY)) {
         const e = matchAwsAccessKey(p, len, q);
-        if (e > 0) return accept(out, DETECTOR_AWS_ACCESS_KEY, q, e, AWS_AUX_ACCESS_KEY_ID);
+        if (e > 0) return found(DETECTOR_AWS_ACCESS_KEY, q, e, AWS_AUX_ACCESS_KEY_ID);
       }
-      return;
+      return -1;
     }
     case 0x4a: { // 'J' of "eyJ"
       if (on(en, DETECTOR_JWT) && q >= 2 && load<u8>(p + <usize>(q - 1)) == 0x79) {
         const e = matchJwt(p, len, q);
-        if (e > 0) accept(out, DETECTOR_JWT, jwtStart, e, 0);
+        if (e > 0) return found(DETECTOR_JWT, jwtStart, e, 0);
       }
-      return;
+      return -1;
     }
     case 0x78: { // 'x'
       if (on(en, DETECTOR_SLACK_TOKEN) && q + 1 < len && (load<u8>(p + <usize>(q + 1)) == 0x6f || load<u8>(p + <usize>(q + 1)) == 0x61)) {
         const e = matchSlackToken(p, len, q);
-        if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_TOKEN);
+        if (e > 0) return found(DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_TOKEN);
       }
-      return;
+      return -1;
     }
     case 0x2f: { // '/'
       if (on(en, DETECTOR_SLACK_TOKEN) && q >= 15 && load<u8>(p + <usize>(q - 1)) == 0x6d && load<u8>(p + <usize>(q - 4)) == 0x2e) {
         const e = matchSlackWebhook(p, len, q);
-        if (e > 0) accept(out, DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_WEBHOOK);
+        if (e > 0) return found(DETECTOR_SLACK_TOKEN, slackStart, e, SLACK_AUX_WEBHOOK);
       }
-      return;
+      return -1;
     }
     default: { // UTF-8 lead bytes 0xE2, 0xEF, 0xF3
-      if (!on(en, DETECTOR_PROMPT_INJECTION)) return;
+      if (!on(en, DETECTOR_PROMPT_INJECTION)) return -1;
       const k = unicodeKind(p, len, q);
-      if (k == U_NONE) return;
+      if (k == U_NONE) return -1;
       const e = unicodeRunEnd(p, len, q, k);
-      if (k == U_TAG) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_TAG_CHARS);
-      else if (k == U_BIDI) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_BIDI);
-      else if (runCount >= sc.zeroWidthMinRun) accept(out, DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_ZERO_WIDTH);
+      if (k == U_TAG) return found(DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_TAG_CHARS);
+      else if (k == U_BIDI) return found(DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_BIDI);
+      else if (runCount >= zeroWidthMinRun) return found(DETECTOR_PROMPT_INJECTION, q, e, INJECTION_AUX_ZERO_WIDTH);
       else if (e > skipUntil) skipUntil = e;
-      return;
+      return -1;
     }
   }
 }

@@ -41,6 +41,7 @@ describe('parseSettings', () => {
       },
       telemetry: { alsAuthentication: 'fleet' },
       alerts: { file: undefined, webhook: undefined, syslog: undefined },
+      budgets: { leaseEndpoint: { kind: 'derived' } },
       log: { level: 'info' },
       shutdownTimeoutMs: 10_000,
     } satisfies Settings);
@@ -101,11 +102,22 @@ describe('parseSettings', () => {
     ['an unknown syslog transport', { env: { MESHWARD_ALERTS_SYSLOG_TRANSPORT: 'udp' } }, 'alerts.syslog.transport (env MESHWARD_ALERTS_SYSLOG_TRANSPORT): must be one of tcp, tls, got "udp"'],
     ['an unknown syslog format', { file: { name: 'f.yaml', content: { alerts: { syslog: { format: 'leef' } } } } }, 'alerts.syslog.format (file f.yaml): must be one of cef, json, got "leef"'],
     ['a syslog CA file over plain TCP', { env: { MESHWARD_ALERTS_SYSLOG_HOST: 'siem.example', MESHWARD_ALERTS_SYSLOG_TRANSPORT: 'tcp', MESHWARD_ALERTS_SYSLOG_CA_FILE: '/ca.pem' } }, 'alerts.syslog.caFile (env MESHWARD_ALERTS_SYSLOG_CA_FILE): only applies when alerts.syslog.transport is tls'],
+    ['a lease endpoint that is not a URL', { env: { MESHWARD_BUDGET_LEASE_URL: 'cp.example:8080' } }, 'budgets.leaseEndpoint (env MESHWARD_BUDGET_LEASE_URL): must be an http(s) URL'],
+    ['a lease endpoint with a path', { file: { name: 'f.yaml', content: { budgets: { leaseEndpoint: 'https://cp.example:8080/v1/budget-leases' } } } }, 'budgets.leaseEndpoint (file f.yaml): must be a base URL without path, query or fragment'],
+    ['a lease endpoint with credentials', { env: { MESHWARD_BUDGET_LEASE_URL: 'https://u:p@cp.example' } }, 'budgets.leaseEndpoint (env MESHWARD_BUDGET_LEASE_URL): must not contain credentials'],
+    ['a wildcard lease endpoint', { env: { MESHWARD_BUDGET_LEASE_URL: 'http://0.0.0.0:8080' } }, 'budgets.leaseEndpoint (env MESHWARD_BUDGET_LEASE_URL): must name an address proxies can dial, not the wildcard 0.0.0.0'],
     ['half a bring-your-own CA', { env: { MESHWARD_CA_CERT_FILE: '/ca.pem' } }, 'ca.operatorCa.privateKeyFile (default): is required when ca.operatorCa.certificateFile is set'],
   ] as const)('refuses %s, naming the setting, its source and the reason', (_what, input, message) => {
     const err = refused(() => parseSettings(input as never));
     expect(err.message).toContain(message);
     expect(err.code).toBe('INVALID_SETTINGS');
+  });
+
+  it('reads the budget lease endpoint: a base URL, off, or derived by default', () => {
+    expect(parseSettings({ env: { MESHWARD_BUDGET_LEASE_URL: 'https://Meshward-CP.example:8443/' } }).budgets.leaseEndpoint).toEqual({ kind: 'url', url: 'https://meshward-cp.example:8443' });
+    expect(parseSettings({ file: { name: 'f.yaml', content: { budgets: { leaseEndpoint: 'http://[fd00::5]:8080' } } } }).budgets.leaseEndpoint).toEqual({ kind: 'url', url: 'http://[fd00::5]:8080' });
+    expect(parseSettings({ env: { MESHWARD_BUDGET_LEASE_URL: 'off' } }).budgets.leaseEndpoint).toEqual({ kind: 'off' });
+    expect(parseSettings({ env: { MESHWARD_BUDGET_LEASE_URL: '' } }).budgets.leaseEndpoint).toEqual({ kind: 'derived' });
   });
 
   it('reads the alert sinks and the ALS authentication mode; the webhook key stays in the environment', () => {

@@ -73,6 +73,20 @@ describe('budget translation', () => {
     expect(none.clusters.some((x) => x.name === BUDGET_LEASE_CLUSTER)).toBe(false);
   });
 
+  it('the consistency check refuses a filter config naming a lease cluster the resources lack', () => {
+    const res = translateAll(withBudgets(), { role: 'gateway', workload: 'gw/edge' }, { now, budgetLeases: { address: '10.0.0.9', port: 8080, tls: 'plaintext' } });
+    expect(checkConsistency(res)).toEqual([]);
+    const broken = { ...res, clusters: res.clusters.filter((c) => c.name !== BUDGET_LEASE_CLUSTER) };
+    expect(checkConsistency(broken)).toEqual([
+      {
+        type: 'TypedExtensionConfig',
+        name: 'meshward.dlp',
+        field: 'typed_config.config.configuration.budgets.lease.cluster',
+        reason: `cluster "${BUDGET_LEASE_CLUSTER}" does not exist`,
+      },
+    ]);
+  });
+
   it('validation names budget fields', () => {
     const m: MeshModel = { ...withBudgets(), budgets: [{ name: 'Bad', principals: ['nope'], tokens: 0, window: 'week' as 'day', routes: ['ghost'] }] };
     const issues = validateMeshModel(m).filter((i) => i.kind === 'budget').map((i) => `${i.field}: ${i.code}`);
