@@ -20,11 +20,12 @@ const ALS_ADMISSION: Readonly<Record<Settings['telemetry']['alsAuthentication'],
   none: 'not authenticated',
 };
 
+/** The configured sinks, for the banner (the webhook by origin only: paths may carry tokens). */
 function alertSinks(settings: Settings): string {
   const a = settings.alerts;
   const sinks = [
     ...(a.file === undefined ? [] : [`file ${a.file}`]),
-    ...(a.webhook === undefined ? [] : [`webhook ${a.webhook.url}`]),
+    ...(a.webhook === undefined ? [] : [`webhook ${new URL(a.webhook.url).origin}/…`]),
     ...(a.syslog === undefined ? [] : [`syslog ${a.syslog.transport}://${a.syslog.host}:${a.syslog.port} (${a.syslog.format})`]),
   ];
   return sinks.length === 0 ? 'none (alerts are listed by GET /v1/alerts)' : sinks.join(', ');
