@@ -2,28 +2,40 @@
  * The filter's view of the detectors (detect/Scanner): scan a text for what a caller's policy
  * enables in one direction, and say where a stream's text must be held back.
  *
- * Built once per configuration (root context, configure time). The detectors' overlap resolution
- * depends on which detectors run, so one detect Scanner is built per distinct set of enabled
- * built-ins (the global policy and each principal rule, per direction; at most
- * {@link MAX_SCANNERS}, beyond which one union scanner serves and findings are filtered).
- * Custom keyword lists are compiled into each scanner once, whatever principal rules disable
- * (those findings are filtered out). Findings come back in the config's numbering
- * (built-ins 0..14, custom detectors DETECTOR_COUNT + position).
+ * Built once per configuration (root context, configure time). A detect Scanner narrows its
+ * detectors per call (the `mask` of Scanner.scan / holdBack), with results identical to a
+ * scanner built for exactly that mask as long as both hold the same keyword terms. The terms a
+ * scanner holds depend only on whether prompt_injection (its phrase anchors) and
+ * aws_access_key (its secret-key context words) are on, besides the custom keywords every
+ * scanner holds. So the distinct enabled sets of the global policy and each principal rule,
+ * per direction, are grouped by those two bits, and one scanner per group (at most
+ * {@link MAX_SCANNERS}) is built with the union of the group's sets; each call passes its own
+ * set as the mask. Custom keyword lists are compiled into each scanner once, whatever
+ * principal rules disable (those findings are filtered out). Findings come back in the
+ * config's numbering (built-ins 0..14, custom detectors DETECTOR_COUNT + position).
  */
 import { Action } from "../config/enums";
 import { CONTENT_DETECTOR_COUNT, DETECTOR_COUNT } from "../config/detector-ids";
 import { PluginConfig } from "../config/plugin-config";
-import { DETECTOR_CUSTOM, FindingList, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY, ScanOptions, Scanner } from "../detect";
+import {
+  DETECTOR_AWS_ACCESS_KEY, DETECTOR_CUSTOM, DETECTOR_PROMPT_INJECTION, FindingList, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY,
+  ScanOptions, Scanner,
+} from "../detect";
 import { Findings } from "./findings";
 import { EffectivePolicy, buildPolicy } from "./principal-policy";
 
-export const MAX_SCANNERS: i32 = 16;
+/** At most one scanner per keyword-term set (prompt_injection on/off x aws_access_key on/off). */
+export const MAX_SCANNERS: i32 = 4;
+
+/** The enabled-set bits that change a scanner's keyword terms. */
+const TERM_BITS: u32 = (1 << DETECTOR_PROMPT_INJECTION) | (1 << DETECTOR_AWS_ACCESS_KEY);
+/** Mask bit that keeps the custom keywords on in Scanner.scan / holdBack. */
+const CUSTOM_BIT: u32 = 1 << DETECTOR_CUSTOM;
 
 export class ContentScanner {
-  private masks: Array<u32> = [];
+  /** Per scanner: its group key (mask & TERM_BITS). */
+  private groups: Array<u32> = [];
   private scanners: Array<Scanner> = [];
-  private union: Scanner | null = null;
-  private unionMask: u32 = 0;
   private hits: FindingList = new FindingList(64);
   private anyCustom: bool = false;
   /** Non-empty when a keyword was refused: "<JSON path>: <reason>". */
@@ -37,17 +49,24 @@ export class ContentScanner {
       const p = policyForRule(cfg, r);
       this.addMasks(p, wanted);
     }
-    for (let i = 0; i < wanted.length; i++) this.unionMask |= wanted[i];
     for (let i = 0; i < cfg.custom.length && !this.anyCustom; i++) this.anyCustom = true;
-    if (wanted.length <= MAX_SCANNERS) {
-      for (let i = 0; i < wanted.length; i++) {
-        const sc = this.build(wanted[i]);
-        if (sc == null) break;
-        this.masks.push(wanted[i]);
-        this.scanners.push(sc);
+    // One scanner per keyword-term group, enabled for the union of the group's masks.
+    const unions: Array<u32> = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const m = wanted[i];
+      const g = this.groups.indexOf(m & TERM_BITS);
+      if (g < 0) {
+        this.groups.push(m & TERM_BITS);
+        unions.push(m);
+      } else unions[g] |= m;
+    }
+    for (let g = 0; g < unions.length; g++) {
+      const sc = this.build(unions[g]);
+      if (sc == null) {
+        this.groups.length = this.scanners.length;
+        break;
       }
-    } else {
-      this.union = this.build(this.unionMask);
+      this.scanners.push(sc);
     }
   }
 
@@ -81,10 +100,11 @@ export class ContentScanner {
   }
 
   private scannerFor(mask: u32): Scanner | null {
-    for (let i = 0; i < this.masks.length; i++) {
-      if (unchecked(this.masks[i]) == mask) return unchecked(this.scanners[i]);
+    const key = mask & TERM_BITS;
+    for (let i = 0; i < this.scanners.length; i++) {
+      if (unchecked(this.groups[i]) == key) return unchecked(this.scanners[i]);
     }
-    return this.union;
+    return null;
   }
 
   /**
@@ -100,7 +120,7 @@ export class ContentScanner {
     const sc = this.scannerFor(mask);
     if (sc == null) return;
     const hits = this.hits;
-    sc.scan(ptr, len, hits, reportFrom);
+    sc.scan(ptr, len, hits, reportFrom, mask | CUSTOM_BIT);
     for (let i = 0; i < hits.count; i++) {
       let d = hits.detector(i);
       if (d == DETECTOR_CUSTOM) d = DETECTOR_COUNT + hits.aux(i);
@@ -120,7 +140,7 @@ export class ContentScanner {
     if (mask == 0 && !customOn) return len;
     const sc = this.scannerFor(mask);
     if (sc == null) return len;
-    return sc.holdBack(ptr, len);
+    return sc.holdBack(ptr, len, mask | CUSTOM_BIT);
   }
 }
 
