@@ -24,6 +24,7 @@ import { parseSettings } from '../control-plane/src/config/index.js';
 import { createControlPlane, type ControlPlane } from '../control-plane/src/control-plane.js';
 import { createMockModelServer, type MockModelServer } from '../control-plane/src/mock-model/mock-model-server.js';
 import { createEnvoyHost, type EnvoyHost } from '../control-plane/src/wasm-host/index.js';
+import { createMulberry32 } from './seeded-random.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT = 'spiffe://meshward.local/ns/demo/sa/client';
@@ -51,18 +52,6 @@ export interface DemoOptions {
   readonly seed?: number;
   /** Called with each line as it is printed. */
   readonly print?: (text: string) => void;
-}
-
-/** Deterministic PRNG (mulberry32) for the weighted pick. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface GatewayResult {
@@ -149,7 +138,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     host = await createEnvoyHost({ wasm: new Uint8Array(readFileSync(join(ROOT, 'filter/build/meshward.wasm'))), pluginConfig: JSON.stringify(policy.config) });
     const weights = (model.versions as { name: string; weight: number }[]).map((v) => [v.name, v.weight] as const);
     const total = weights.reduce((n, [, w]) => n + w, 0);
-    const random = rng(options.seed ?? 42);
+    const random = createMulberry32(options.seed ?? 42);
     const pick = (): string => {
       let x = random() * total;
       for (const [name, w] of weights) {

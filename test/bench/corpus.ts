@@ -11,18 +11,10 @@
  * bench:detect and bench:filter.
  */
 
-/** xorshift32 PRNG: deterministic, fast, good enough for corpus shuffling. */
-export function createRandom(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
+import { createXorshift32 } from '../../scripts/seeded-random.js';
+
+/** xorshift32 PRNG (the shared seeded generator): deterministic, fast, good enough for corpus shuffling. */
+export const createRandom: (seed: number) => () => number = createXorshift32;
 
 const PROSE = [
   'The quarterly review went well and the team agreed to ship the new onboarding flow next sprint.',
@@ -76,7 +68,8 @@ function alnum(r: () => number, n: number): string {
   for (let i = 0; i < n; i++) s += c[Math.floor(r() * c.length)];
   return s;
 }
-function luhnComplete(body: string): string {
+/** Appends a Luhn check digit to `body` (digits only). */
+export function withLuhn(body: string): string {
   let sum = 0;
   let dbl = true;
   for (let i = body.length - 1; i >= 0; i--) {
@@ -100,8 +93,8 @@ function digits(r: () => number, n: number): string {
 const SENSITIVE: Array<(r: () => number) => string> = [
   (r) => `Contact me at ${['alice', 'bob.smith', 'c.jones+work', 'dev-team'][Math.floor(r() * 4)]}@${['example.com', 'corp.example.org', 'mail.example.co.uk'][Math.floor(r() * 3)]} please.`,
   (r) => `Call (555) ${digits(r, 3)}-${digits(r, 4)} or +44 20 7946 ${digits(r, 4)} tomorrow.`,
-  (r) => `My card is ${luhnComplete(`4111${digits(r, 11)}`).replace(/(\d{4})(?=\d)/g, '$1 ')} exp 12/29.`,
-  (r) => `card number ${luhnComplete(`5${1 + Math.floor(r() * 5)}${digits(r, 13)}`)} thanks`,
+  (r) => `My card is ${withLuhn(`4111${digits(r, 11)}`).replace(/(\d{4})(?=\d)/g, '$1 ')} exp 12/29.`,
+  (r) => `card number ${withLuhn(`5${1 + Math.floor(r() * 5)}${digits(r, 13)}`)} thanks`,
   () => 'SSN 123-45-6789 on the form.',
   () => 'IBAN: DE89 3704 0044 0532 0130 00 for the transfer.',
   (r) => `server at 10.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)} and 2001:db8::${hex(r, 4)} responded.`,

@@ -78,20 +78,39 @@ class TimedInstance {
 }
 (WebAssembly as unknown as { Instance: unknown }).Instance = TimedInstance;
 
-/** MB/s of the filter's body callbacks over `iters` runs of `fn` sending `bytes` each. */
-function callbackMbS(bytes: number, budgetMs: number, maxIter: number, fn: () => void): { inFilter: number; endToEnd: number } {
+/**
+ * MB/s of the filter's body callbacks over `iters` runs of `fn` sending `bytes` each: `inFilter`
+ * over the whole run, and `bestRound` the best of rounds of about 100 ms (other work on the
+ * machine only ever slows a round down, so the best round is the least disturbed figure).
+ */
+function callbackMbS(bytes: number, budgetMs: number, maxIter: number, fn: () => void): { inFilter: number; endToEnd: number; bestRound: number } {
   for (let i = 0; i < 3; i++) fn();
   callbackTime.ns = 0n;
   const t0 = process.hrtime.bigint();
   let iters = 0;
+  let bestRound = 0;
+  let roundNs = 0n;
+  let roundIters = 0;
+  let roundStart = t0;
   while (iters < maxIter) {
+    const before = callbackTime.ns;
     fn();
     iters++;
-    if (Number(process.hrtime.bigint() - t0) / 1e6 >= budgetMs) break;
+    roundNs += callbackTime.ns - before;
+    roundIters++;
+    const now = process.hrtime.bigint();
+    if (Number(now - roundStart) / 1e6 >= 100 || iters >= maxIter) {
+      bestRound = Math.max(bestRound, (bytes * roundIters) / MiB / (Number(roundNs) / 1e9));
+      roundNs = 0n;
+      roundIters = 0;
+      roundStart = now;
+    }
+    if (Number(now - t0) / 1e6 >= budgetMs) break;
   }
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const inMs = Number(callbackTime.ns) / 1e6;
-  return { inFilter: (bytes * iters) / MiB / (inMs / 1000), endToEnd: (bytes * iters) / MiB / (wallMs / 1000) };
+  if (roundIters > 0) bestRound = Math.max(bestRound, (bytes * roundIters) / MiB / (Number(roundNs) / 1e9));
+  return { inFilter: (bytes * iters) / MiB / (inMs / 1000), endToEnd: (bytes * iters) / MiB / (wallMs / 1000), bestRound };
 }
 
 async function host(cfg: string): Promise<EnvoyHost> {
@@ -146,10 +165,13 @@ async function main(): Promise<void> {
   const chatRun = callbackMbS(chatBytes.length, 1000, 5000, () => sendRequest(on, '/v1/chat/completions', 'application/json', chatBytes));
   figures.inspect_mixed_1mib_mb_s = round(mixedRun.inFilter);
   figures.inspect_chat_64kib_mb_s = round(chatRun.inFilter);
+  figures.inspect_mixed_1mib_best_round_mb_s = round(mixedRun.bestRound);
+  figures.inspect_chat_64kib_best_round_mb_s = round(chatRun.bestRound);
   figures.end_to_end_mixed_1mib_mb_s = round(mixedRun.endToEnd);
   figures.end_to_end_chat_64kib_mb_s = round(chatRun.endToEnd);
   console.log(`  mixed 1 MiB text/plain      ${figures.inspect_mixed_1mib_mb_s} MB/s in the filter's body callbacks, ${figures.end_to_end_mixed_1mib_mb_s} MB/s end to end`);
   console.log(`  chat 64 KiB JSON            ${figures.inspect_chat_64kib_mb_s} MB/s in the filter's body callbacks, ${figures.end_to_end_chat_64kib_mb_s} MB/s end to end`);
+  console.log(`  (best ~100 ms round, the least disturbed by other load: ${figures.inspect_mixed_1mib_best_round_mb_s} MB/s mixed, ${figures.inspect_chat_64kib_best_round_mb_s} MB/s chat)`);
   // The same requests with only one rare custom keyword on: the cost of the body copy into the VM
   // and the protocol reader (JSON decoding, offset map), nearly without detectors.
   const readOnly = await host(config('off', { custom_detectors: [{ id: 'rare', keywords: ['zqxjkv unlikely term'], action: 'alert' }] }));

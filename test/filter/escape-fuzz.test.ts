@@ -3,19 +3,8 @@
 // bodies and in SSE streams cut at random points. The redacted output must be valid JSON whose
 // decoded text equals the input text with every email replaced, and nothing else changed.
 import { describe, expect, it } from 'vitest';
+import { createXorshift32 } from '../../scripts/seeded-random.js';
 import { SSE_DONE, SSE_HEADERS, chatRequest, meshward, requestHeaders, streamedText } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 const WORDS = ['hello', 'the', 'model', 'café', 'naïve', '😀', '日本語', 'a"quote"', 'back\\slash', 'line\nbreak', 'tab\there', 'x/y', '<tag>', '100%'];
 
@@ -58,7 +47,7 @@ function jsonString(s: string, r: () => number): string {
 describe('randomized escapes: whole bodies', () => {
   it('200 bodies: valid JSON, only the emails changed', async () => {
     const envoy = await meshward({ detectors: { email: 'redact' } });
-    const r = rng(20240601);
+    const r = createXorshift32(20240601);
     for (let i = 0; i < 200; i++) {
       const a = makeText(r);
       const b = makeText(r);
@@ -78,7 +67,7 @@ describe('randomized escapes: whole bodies', () => {
 describe('randomized escapes and cuts: SSE streams', () => {
   it('100 streams cut at random points: valid events, the joined deltas redacted', async () => {
     const envoy = await meshward({ detectors: { email: 'redact' } });
-    const r = rng(777);
+    const r = createXorshift32(777);
     for (let i = 0; i < 100; i++) {
       const { text, expected } = makeText(r);
       // Split the text into random deltas (code point boundaries), each as one event.
@@ -109,7 +98,7 @@ describe('randomized escapes and cuts: SSE streams', () => {
 
   it('100 streams with a card split anywhere: the card never leaks and the stream ends cleanly', async () => {
     const envoy = await meshward({ detectors: { credit_card: 'block', email: 'redact' } });
-    const r = rng(4242);
+    const r = createXorshift32(4242);
     for (let i = 0; i < 100; i++) {
       const before = makeText(r).text;
       const after = makeText(r).text;
@@ -147,7 +136,7 @@ describe('randomized escapes and cuts: SSE streams', () => {
 
   it('60 streams with 3 interleaved choices cut at random points: each choice redacted on its own', async () => {
     const envoy = await meshward({ detectors: { email: 'redact' } });
-    const r = rng(9090);
+    const r = createXorshift32(9090);
     for (let i = 0; i < 60; i++) {
       const texts = [makeText(r), makeText(r), makeText(r)];
       const pieces = texts.map((t) => {

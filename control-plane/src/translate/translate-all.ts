@@ -179,6 +179,45 @@ function envoyFilterChain(model: MeshModel, served: readonly string[], rbacHttp:
   return filters;
 }
 
+/** What differs between the gateway's and the sidecar's inbound listener. */
+interface InboundListenerOptions {
+  readonly name: string;
+  readonly port: number;
+  readonly statPrefix: string;
+  /** Models served behind the listener (a local rate limit filter is added when one is limited). */
+  readonly served: readonly string[];
+  readonly rbacHttp: HttpFilter;
+  readonly dlpFilters: readonly HttpFilter[];
+  /** True on the gateway (the edge): the client address is the connection's peer. */
+  readonly useRemoteAddress: boolean;
+}
+
+/**
+ * Adds a workload's inbound listener (the workload's listener address, default 0.0.0.0; mTLS mode
+ * resolved from mesh and workload; HCM with the filter chain of {@link envoyFilterChain}, route
+ * configuration named like the listener) and the workload certificate and trust bundle it uses.
+ */
+function addInboundListener(out: Collector, model: MeshModel, w: Workload, o: InboundListenerOptions): void {
+  out.listeners.push(
+    inboundListener({
+      name: o.name,
+      address: w.listener?.address ?? '0.0.0.0',
+      port: o.port,
+      mtlsMode: resolveMtlsMode(model.mesh, w),
+      trustDomain: model.mesh.trustDomain,
+      hcm: httpConnectionManager({
+        statPrefix: o.statPrefix,
+        routeConfigName: o.name,
+        httpFilters: envoyFilterChain(model, o.served, o.rbacHttp, o.dlpFilters),
+        accessLog: model.mesh.accessLog?.enabled !== false,
+        useRemoteAddress: o.useRemoteAddress,
+      }),
+    }),
+  );
+  out.secrets.add(SECRET_WORKLOAD_CERT);
+  out.secrets.add(SECRET_TRUST_BUNDLE);
+}
+
 function translateGateway(model: MeshModel, w: Workload, now: Date, leases?: BudgetLeaseEndpoint): TranslatedResources {
   const out = new Collector();
   out.budgetLeases = leases;
@@ -189,24 +228,7 @@ function translateGateway(model: MeshModel, w: Workload, now: Date, leases?: Bud
   const dlpFilters = out.addDlp(model, dlpPoliciesFor(model, services.map((s) => s.name)));
   const rbac = translateRbac(model, { kind: 'gateway', workload: w }, now);
   out.routes.push(gatewayRouteConfiguration(name, { model, services }));
-  out.listeners.push(
-    inboundListener({
-      name,
-      address: w.listener?.address ?? '0.0.0.0',
-      port,
-      mtlsMode: resolveMtlsMode(model.mesh, w),
-      trustDomain: model.mesh.trustDomain,
-      hcm: httpConnectionManager({
-        statPrefix: STAT_PREFIX_GATEWAY,
-        routeConfigName: name,
-        httpFilters: envoyFilterChain(model, services.map((s) => s.name), rbacHttpFilter(rbac), dlpFilters),
-        accessLog: model.mesh.accessLog?.enabled !== false,
-        useRemoteAddress: true,
-      }),
-    }),
-  );
-  out.secrets.add(SECRET_WORKLOAD_CERT);
-  out.secrets.add(SECRET_TRUST_BUNDLE);
+  addInboundListener(out, model, w, { name, port, statPrefix: STAT_PREFIX_GATEWAY, served: services.map((s) => s.name), rbacHttp: rbacHttpFilter(rbac), dlpFilters, useRemoteAddress: true });
   return out.result();
 }
 
@@ -228,24 +250,7 @@ function translateSidecar(model: MeshModel, w: Workload, now: Date, leases?: Bud
   const dlpFilters = out.addDlp(model, dlpPoliciesFor(model, [svc.name]));
   const rbac = translateRbac(model, { kind: 'server', workload: w, model: svc.name }, now);
   out.routes.push(sidecarRouteConfiguration(name, model, svc, appPort));
-  out.listeners.push(
-    inboundListener({
-      name,
-      address: w.listener?.address ?? '0.0.0.0',
-      port,
-      mtlsMode: resolveMtlsMode(model.mesh, w),
-      trustDomain: model.mesh.trustDomain,
-      hcm: httpConnectionManager({
-        statPrefix: STAT_PREFIX_INBOUND,
-        routeConfigName: name,
-        httpFilters: envoyFilterChain(model, [svc.name], rbacHttpFilter(rbac), dlpFilters),
-        accessLog: model.mesh.accessLog?.enabled !== false,
-        useRemoteAddress: false,
-      }),
-    }),
-  );
-  out.secrets.add(SECRET_WORKLOAD_CERT);
-  out.secrets.add(SECRET_TRUST_BUNDLE);
+  addInboundListener(out, model, w, { name, port, statPrefix: STAT_PREFIX_INBOUND, served: [svc.name], rbacHttp: rbacHttpFilter(rbac), dlpFilters, useRemoteAddress: false });
   return out.result();
 }
 

@@ -1,7 +1,7 @@
 import type { DeltaDiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { encodeDeltaDiscoveryResponse, lengthDelimited, stringField } from './wire.js';
 import { ALL_TYPE_URLS, isTypeUrl, isWildcardType, type TypeUrl } from './type-urls.js';
-import { currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
+import { createBindingRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
 
 /** Per-typeUrl state of an incremental subscription. */
 interface DeltaTypeState {
@@ -47,7 +47,6 @@ const MAX_PENDING = 16;
 export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
   const states = new Map<TypeUrl, DeltaTypeState>();
   let nonceCounter = 0;
-  let bound = false;
 
   const inScope = (state: DeltaTypeState, name: string): boolean => state.wildcard || state.names.has(name);
 
@@ -162,22 +161,7 @@ export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
   };
 
   return {
-    onRequest(raw) {
-      const req = raw as DeltaDiscoveryRequest;
-      ctx.record.lastSeen = Date.now();
-      if (!bound) {
-        if (req.node === undefined || req.node.id === '') {
-          ctx.fail('INVALID_REQUEST', 'node: the first DeltaDiscoveryRequest on a stream must carry node with a non-empty id');
-          return;
-        }
-        return ctx.bindNode(req.node).then((ok) => {
-          if (!ok) return;
-          bound = true;
-          handle(req);
-        });
-      }
-      handle(req);
-    },
+    onRequest: createBindingRequestHandler<DeltaDiscoveryRequest>(ctx, 'DeltaDiscoveryRequest', handle),
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {
         const state = states.get(typeUrl);

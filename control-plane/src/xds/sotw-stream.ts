@@ -5,7 +5,7 @@ import { nextNonce, type TypeSnapshot } from './snapshot.js';
 import { NO_NAMES, internNames, sameNames, type SubscribedNames } from './subscribed-names.js';
 
 const WILDCARD_LIST: readonly string[] = Object.freeze(['*']);
-import { currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
+import { createBindingRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
 
 /** Per-typeUrl state of a state-of-the-world subscription (kept small: 10k+ streams). */
 interface SotwTypeState {
@@ -54,7 +54,6 @@ const WILDCARD = '*';
  */
 export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
   const states = new Map<TypeUrl, SotwTypeState>();
-  let bound = false;
 
   const maybeSend = (typeUrl: TypeUrl, state: SotwTypeState, force: boolean): void => {
     const ts = currentTypeSnapshot(ctx, typeUrl);
@@ -168,22 +167,7 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
   };
 
   return {
-    onRequest(raw) {
-      const req = raw as DiscoveryRequest;
-      ctx.record.lastSeen = Date.now();
-      if (!bound) {
-        if (req.node === undefined || req.node.id === '') {
-          ctx.fail('INVALID_REQUEST', 'node: the first DiscoveryRequest on a stream must carry node with a non-empty id');
-          return;
-        }
-        return ctx.bindNode(req.node).then((ok) => {
-          if (!ok) return;
-          bound = true;
-          handle(req);
-        });
-      }
-      handle(req);
-    },
+    onRequest: createBindingRequestHandler<DiscoveryRequest>(ctx, 'DiscoveryRequest', handle),
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {
         const state = states.get(typeUrl);

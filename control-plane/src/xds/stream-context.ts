@@ -44,3 +44,34 @@ export interface AdsProtocol {
   /** The group's snapshot or the identity's secrets changed: push what changed. */
   onUpdate(): void;
 }
+
+/**
+ * The request entry point both ADS protocols share. Every request stamps the stream's lastSeen.
+ * The first request must carry a node with a non-empty id (otherwise the stream fails with
+ * INVALID_REQUEST, naming `requestKind`); it binds the stream to that node and, once bound, is
+ * handed to `handle` like every later one. A failed bind ends the stream and hands nothing on.
+ * The returned function follows AdsProtocol.onRequest: a promise only while the stream binds.
+ */
+export function createBindingRequestHandler<R extends { node?: Node | undefined }>(
+  ctx: StreamContext,
+  requestKind: string,
+  handle: (request: R) => void,
+): (raw: unknown) => Promise<void> | void {
+  let bound = false;
+  return (raw) => {
+    const req = raw as R;
+    ctx.record.lastSeen = Date.now();
+    if (!bound) {
+      if (req.node === undefined || req.node.id === '') {
+        ctx.fail('INVALID_REQUEST', `node: the first ${requestKind} on a stream must carry node with a non-empty id`);
+        return;
+      }
+      return ctx.bindNode(req.node).then((ok) => {
+        if (!ok) return;
+        bound = true;
+        handle(req);
+      });
+    }
+    handle(req);
+  };
+}

@@ -20,7 +20,8 @@
  * Weights are kept as integer thousandths (at most 3 decimals), so every proxy computes the same
  * integer cost: cost = ceil((input × wi + cached × wc + output × wo) / 1000).
  */
-import { JsonKind, JsonValue } from "../config/json-value";
+import { JsonKind, JsonValue, hexValue } from "../config/json-value";
+import { SectionError, checkKeys, checkObject } from "../config/field-checks";
 
 export const WINDOW_MINUTE: i32 = 0;
 export const WINDOW_HOUR: i32 = 1;
@@ -118,31 +119,16 @@ export class AccessConfig {
   }
 }
 
-/** Collects the first error (path + reason). */
-export class SectionError {
-  path: string = "";
-  reason: string = "";
-
-  fail(path: string, reason: string): bool {
-    if (this.reason.length == 0) {
-      this.path = path;
-      this.reason = reason;
-    }
-    return false;
-  }
-
-  get failed(): bool {
-    return this.reason.length > 0;
-  }
-}
+/** Collects the first error (path + reason); shared with the plugin-config parser. */
+export { SectionError } from "../config/field-checks";
 
 // ---- parsing -------------------------------------------------------------------------------
 
 /** Parses `$.budgets` into `out`; false with `err` set on the first problem. */
 export function parseBudgets(x: JsonValue, out: BudgetConfig, err: SectionError): bool {
   const p = "$.budgets";
-  if (!isObject(x, p, err)) return false;
-  if (!keys(x, p, ["limits", "api_keys", "default_output_tokens", "lease"], err)) return false;
+  if (!checkObject(x, p, err)) return false;
+  if (!checkKeys(x, p, ["limits", "api_keys", "default_output_tokens", "lease"], err)) return false;
   const limits = x.get("limits");
   if (limits == null) return err.fail(p + ".limits", "required");
   if (limits.kind != JsonKind.Array) return err.fail(p + ".limits", "must be an array, got " + limits.kindName());
@@ -174,8 +160,8 @@ export function parseBudgets(x: JsonValue, out: BudgetConfig, err: SectionError)
 }
 
 function parseLimit(x: JsonValue, p: string, err: SectionError): BudgetLimit | null {
-  if (!isObject(x, p, err)) return null;
-  if (!keys(x, p, ["name", "principals", "models", "routes", "tokens", "window", "shared", "on_exceed",
+  if (!checkObject(x, p, err)) return null;
+  if (!checkKeys(x, p, ["name", "principals", "models", "routes", "tokens", "window", "shared", "on_exceed",
     "min_output_tokens", "dry_run", "costs"], err)) return null;
   const l = new BudgetLimit();
   const name = x.get("name");
@@ -232,8 +218,8 @@ function parseLimit(x: JsonValue, p: string, err: SectionError): BudgetLimit | n
     for (let i = 0; i < cs.items.length; i++) {
       const cp = p + ".costs[" + i.toString() + "]";
       const c = cs.items[i];
-      if (!isObject(c, cp, err)) return null;
-      if (!keys(c, cp, ["model", "input", "cached_input", "output"], err)) return null;
+      if (!checkObject(c, cp, err)) return null;
+      if (!checkKeys(c, cp, ["model", "input", "cached_input", "output"], err)) return null;
       const mc = new ModelCost();
       const m = c.get("model");
       if (m == null || m.kind != JsonKind.String || m.str.length == 0) { err.fail(cp + ".model", "required (a model pattern)"); return null; }
@@ -263,8 +249,8 @@ function weight(x: JsonValue | null, p: string, err: SectionError): i64 {
 }
 
 function parseApiKeys(x: JsonValue, p: string, out: BudgetConfig, err: SectionError): bool {
-  if (!isObject(x, p, err)) return false;
-  if (!keys(x, p, ["header", "keys"], err)) return false;
+  if (!checkObject(x, p, err)) return false;
+  if (!checkKeys(x, p, ["header", "keys"], err)) return false;
   const h = x.get("header");
   if (h == null || h.kind != JsonKind.String || h.str.length == 0) return err.fail(p + ".header", "required (a request header name)");
   const name = h.str.toLowerCase();
@@ -276,14 +262,14 @@ function parseApiKeys(x: JsonValue, p: string, out: BudgetConfig, err: SectionEr
   for (let i = 0; i < ks.items.length; i++) {
     const kp = p + ".keys[" + i.toString() + "]";
     const k = ks.items[i];
-    if (!isObject(k, kp, err)) return false;
-    if (!keys(k, kp, ["sha256", "identity"], err)) return false;
+    if (!checkObject(k, kp, err)) return false;
+    if (!checkKeys(k, kp, ["sha256", "identity"], err)) return false;
     const s = k.get("sha256");
     if (s == null || s.kind != JsonKind.String || s.str.length != 64) return err.fail(kp + ".sha256", "must be 64 hex characters (SHA-256 of the key)");
     const key = new ApiKey();
     for (let j = 0; j < 32; j++) {
-      const hi = hexVal(s.str.charCodeAt(2 * j));
-      const lo = hexVal(s.str.charCodeAt(2 * j + 1));
+      const hi = hexValue(s.str.charCodeAt(2 * j));
+      const lo = hexValue(s.str.charCodeAt(2 * j + 1));
       if (hi < 0 || lo < 0) return err.fail(kp + ".sha256", "must be 64 hex characters (SHA-256 of the key)");
       key.sha256[j] = <u8>((hi << 4) | lo);
     }
@@ -298,8 +284,8 @@ function parseApiKeys(x: JsonValue, p: string, out: BudgetConfig, err: SectionEr
 }
 
 function parseLease(x: JsonValue, p: string, err: SectionError): LeaseConfig | null {
-  if (!isObject(x, p, err)) return null;
-  if (!keys(x, p, ["cluster", "authority", "path", "tokens", "timeout_ms", "authorization"], err)) return null;
+  if (!checkObject(x, p, err)) return null;
+  if (!checkKeys(x, p, ["cluster", "authority", "path", "tokens", "timeout_ms", "authorization"], err)) return null;
   const l = new LeaseConfig();
   const c = x.get("cluster");
   if (c == null || c.kind != JsonKind.String || c.str.length == 0) { err.fail(p + ".cluster", "required (the Envoy cluster of the lease service)"); return null; }
@@ -335,16 +321,16 @@ function parseLease(x: JsonValue, p: string, err: SectionError): LeaseConfig | n
 /** Parses `$.model_access` into `out`. */
 export function parseModelAccess(x: JsonValue, out: AccessConfig, err: SectionError): bool {
   const p = "$.model_access";
-  if (!isObject(x, p, err)) return false;
-  if (!keys(x, p, ["lists", "check_model_header"], err)) return false;
+  if (!checkObject(x, p, err)) return false;
+  if (!checkKeys(x, p, ["lists", "check_model_header"], err)) return false;
   const ls = x.get("lists");
   if (ls == null) return err.fail(p + ".lists", "required");
   if (ls.kind != JsonKind.Array) return err.fail(p + ".lists", "must be an array, got " + ls.kindName());
   for (let i = 0; i < ls.items.length; i++) {
     const lp = p + ".lists[" + i.toString() + "]";
     const item = ls.items[i];
-    if (!isObject(item, lp, err)) return false;
-    if (!keys(item, lp, ["name", "principals", "models"], err)) return false;
+    if (!checkObject(item, lp, err)) return false;
+    if (!checkKeys(item, lp, ["name", "principals", "models"], err)) return false;
     const l = new AccessList();
     const n = item.get("name");
     if (n == null || n.kind != JsonKind.String || !isName(n.str)) return err.fail(lp + ".name", "must be a name of lower-case letters, digits, '-', '.', '_' (max 63)");
@@ -401,20 +387,6 @@ export function principalMatch(pattern: string, identity: string): bool {
   return globMatch(pattern, identity);
 }
 
-function isObject(x: JsonValue, p: string, err: SectionError): bool {
-  if (x.kind != JsonKind.Object) return err.fail(p, "must be an object, got " + x.kindName());
-  return true;
-}
-
-function keys(x: JsonValue, p: string, allowed: StaticArray<string>, err: SectionError): bool {
-  for (let i = 0; i < x.keys.length; i++) {
-    let found = false;
-    for (let j = 0; j < allowed.length; j++) if (allowed[j] == x.keys[i]) found = true;
-    if (!found) return err.fail(p + "." + x.keys[i], "unknown field (allowed: " + allowed.join(", ") + ")");
-  }
-  return true;
-}
-
 function stringList(x: JsonValue | null, p: string, required: bool, out: Array<string>, err: SectionError): bool {
   if (x == null) return required ? err.fail(p, "required") : true;
   if (x.kind != JsonKind.Array) return err.fail(p, "must be an array of strings, got " + x.kindName());
@@ -452,9 +424,3 @@ function isName(s: string): bool {
   return true;
 }
 
-function hexVal(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}

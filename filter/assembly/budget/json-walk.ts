@@ -10,6 +10,7 @@
  * what the token estimator needs. Structural errors stop the walk (`ok` false); nothing traps.
  * Not re-entrant; one walker per VM is enough (callbacks of one VM never interleave).
  */
+import { hex4At } from "../inspect/text-map";
 
 export const MAX_WALK_DEPTH: i32 = 64;
 
@@ -270,7 +271,7 @@ export class JsonWalker {
         const e = <i32>load<u8>(base + <usize>(i + 1));
         if (e == 0x75) {
           if (i + 6 > end) return -1;
-          const cp = hex4(base, i + 2);
+          const cp = hex4At(base, i + 2);
           if (cp < 0) return -1;
           if (cp < 0x80) ascii++;
           else if (cp < 0xdc00 || cp > 0xdfff) non++; // a low surrogate completes a pair already counted
@@ -296,20 +297,6 @@ export class JsonWalker {
     i++;
   }
   return i;
-}
-
-function hex4(base: usize, at: i32): i32 {
-  let v = 0;
-  for (let k = 0; k < 4; k++) {
-    const c = <i32>load<u8>(base + <usize>(at + k));
-    let d: i32;
-    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-    else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
-    else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
-    else return -1;
-    v = (v << 4) | d;
-  }
-  return v;
 }
 
 function keyId(base: usize, start: i32, end: i32): i32 {

@@ -13,7 +13,8 @@
  * the reason, and the caller (the root context) keeps the previous snapshot serving.
  */
 import { JsonKind, JsonValue, parseJson } from "./json-value";
-import { AccessConfig, BudgetConfig, SectionError, parseBudgets, parseModelAccess } from "../budget/budget-config";
+import { AccessConfig, BudgetConfig, parseBudgets, parseModelAccess } from "../budget/budget-config";
+import { SectionError, checkKeys, checkObject } from "./field-checks";
 import {
   Action, AuditLog, Direction, FailureMode, Mode, RedactionStyle, Shape, actionName, parseAction,
   parseShape,
@@ -117,19 +118,6 @@ export class ConfigResult {
   }
 }
 
-class Validator {
-  path: string = "";
-  reason: string = "";
-
-  fail(path: string, reason: string): bool {
-    if (this.reason.length == 0) {
-      this.path = path;
-      this.reason = reason;
-    }
-    return false;
-  }
-}
-
 /**
  * Parses and validates the plugin configuration. Pure: no host calls, no globals.
  * An empty document means "all defaults". `vmHashKey` is the `hash_key` from the VM configuration
@@ -150,7 +138,7 @@ export function parseConfig(bytes: Uint8Array, vmHashKey: string = ""): ConfigRe
     }
     root = parsed.value!;
   }
-  const v = new Validator();
+  const v = new SectionError();
   const cfg = buildConfig(root, vmHashKey, v);
   if (cfg == null) {
     result.errorPath = v.path;
@@ -174,7 +162,7 @@ const TOP_KEYS: StaticArray<string> = [
   "principals", "inspect", "audit", "budgets", "model_access",
 ];
 
-function buildConfig(root: JsonValue, vmHashKey: string, v: Validator): PluginConfig | null {
+function buildConfig(root: JsonValue, vmHashKey: string, v: SectionError): PluginConfig | null {
   if (root.kind != JsonKind.Object) {
     v.fail("$", "the configuration must be a JSON object, got " + root.kindName());
     return null;
@@ -283,7 +271,7 @@ function buildConfig(root: JsonValue, vmHashKey: string, v: Validator): PluginCo
 }
 
 function parseCustomDetectors(
-  x: JsonValue, cfg: PluginConfig, actions: Array<u8>, directions: Array<u8>, v: Validator,
+  x: JsonValue, cfg: PluginConfig, actions: Array<u8>, directions: Array<u8>, v: SectionError,
 ): bool {
   if (x.kind != JsonKind.Array) return v.fail("$.custom_detectors", "must be an array, got " + x.kindName());
   if (x.items.length > MAX_CUSTOM_DETECTORS) {
@@ -352,7 +340,7 @@ function parseCustomDetectors(
   return true;
 }
 
-function parseDetectors(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
+function parseDetectors(x: JsonValue, cfg: PluginConfig, v: SectionError): bool {
   if (!checkObject(x, "$.detectors", v)) return false;
   for (let i = 0; i < x.keys.length; i++) {
     const id = x.keys[i];
@@ -410,7 +398,7 @@ function parseDetectors(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
   return true;
 }
 
-function checkAnomalyLimits(cfg: PluginConfig, v: Validator): bool {
+function checkAnomalyLimits(cfg: PluginConfig, v: SectionError): bool {
   if (cfg.actions[ID_OVERSIZED_REQUEST] != Action.Off && cfg.oversizedRequestBytes == 0) {
     return v.fail("$.detectors.oversized_request.max_bytes", "required when the action is not \"off\"");
   }
@@ -432,7 +420,7 @@ function checkAnomalyLimits(cfg: PluginConfig, v: Validator): bool {
   return true;
 }
 
-function parseRedaction(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
+function parseRedaction(x: JsonValue, cfg: PluginConfig, v: SectionError): bool {
   if (!checkObject(x, "$.redaction", v)) return false;
   if (!checkKeys(x, "$.redaction", ["style", "hash_key"], v)) return false;
   const s = x.get("style");
@@ -452,7 +440,7 @@ function parseRedaction(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
   return true;
 }
 
-function parsePrincipals(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
+function parsePrincipals(x: JsonValue, cfg: PluginConfig, v: SectionError): bool {
   if (x.kind != JsonKind.Array) return v.fail("$.principals", "must be an array, got " + x.kindName());
   if (x.items.length > MAX_PRINCIPAL_RULES) {
     return v.fail("$.principals", "at most " + MAX_PRINCIPAL_RULES.toString() + " rules");
@@ -513,7 +501,7 @@ function parsePrincipals(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
   return true;
 }
 
-function parseInspect(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
+function parseInspect(x: JsonValue, cfg: PluginConfig, v: SectionError): bool {
   if (!checkObject(x, "$.inspect", v)) return false;
   if (!checkKeys(x, "$.inspect", ["request_shape", "response_shape"], v)) return false;
   const names: StaticArray<string> = [
@@ -537,29 +525,7 @@ function parseInspect(x: JsonValue, cfg: PluginConfig, v: Validator): bool {
 
 // ---- small helpers -------------------------------------------------------------------------
 
-function checkObject(x: JsonValue, path: string, v: Validator): bool {
-  if (x.kind != JsonKind.Object) return v.fail(path, "must be an object, got " + x.kindName());
-  return true;
-}
-
-function checkKeys(x: JsonValue, path: string, allowed: StaticArray<string>, v: Validator): bool {
-  for (let i = 0; i < x.keys.length; i++) {
-    const k = x.keys[i];
-    let found = false;
-    for (let j = 0; j < allowed.length; j++) {
-      if (allowed[j] == k) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      return v.fail(path + "." + k, "unknown field (allowed: " + allowed.join(", ") + ")");
-    }
-  }
-  return true;
-}
-
-function enumString(x: JsonValue, path: string, names: StaticArray<string>, v: Validator): i32 {
+function enumString(x: JsonValue, path: string, names: StaticArray<string>, v: SectionError): i32 {
   if (x.kind != JsonKind.String) {
     v.fail(path, "must be one of " + names.join(", ") + "; got " + x.kindName());
     return -1;
@@ -571,7 +537,7 @@ function enumString(x: JsonValue, path: string, names: StaticArray<string>, v: V
   return -1;
 }
 
-function actionValue(x: JsonValue, path: string, v: Validator): i32 {
+function actionValue(x: JsonValue, path: string, v: SectionError): i32 {
   if (x.kind != JsonKind.String) {
     v.fail(path, "must be one of off, alert, redact, block; got " + x.kindName());
     return -1;
@@ -581,7 +547,7 @@ function actionValue(x: JsonValue, path: string, v: Validator): i32 {
   return a;
 }
 
-function directionsValue(x: JsonValue, path: string, v: Validator): i32 {
+function directionsValue(x: JsonValue, path: string, v: SectionError): i32 {
   if (x.kind != JsonKind.Array) {
     v.fail(path, "must be an array of \"request\" / \"response\", got " + x.kindName());
     return -1;
@@ -599,7 +565,7 @@ function directionsValue(x: JsonValue, path: string, v: Validator): i32 {
   return bits;
 }
 
-function intInRange(x: JsonValue, path: string, min: i32, max: i32, v: Validator): i32 {
+function intInRange(x: JsonValue, path: string, min: i32, max: i32, v: SectionError): i32 {
   if (x.kind != JsonKind.Number || !x.isInteger) {
     v.fail(path, "must be an integer, got " + (x.kind == JsonKind.Number ? "a fraction" : x.kindName()));
     return -1;

@@ -5,6 +5,7 @@ import { createMeshCa, type MeshCa } from '../../../control-plane/src/ca/mesh-ca
 import { workloadIdentity } from '../../../control-plane/src/ca/workload-identity.js';
 import { createSqliteIssuedCertificateStore, createSqliteJoinTokenStore } from '../../../control-plane/src/store/sqlite-ca-stores.js';
 import { createSqliteStore } from '../../../control-plane/src/store/sqlite-store.js';
+import { createMulberry32 } from '../../../scripts/seeded-random.js';
 import { createEnvoyHost } from '../../host/index.js';
 import { buildTestApp, chatModel, gatewayWorkload, type TestApp } from './helper.js';
 
@@ -18,17 +19,6 @@ import { buildTestApp, chatModel, gatewayWorkload, type TestApp } from './helper
 const BODY_LIMIT = 64 * 1024;
 const createHost: DryRunHostFactory = (o) => createEnvoyHost(o);
 const WASM = new URL('../../../filter/build/meshward.wasm', import.meta.url).pathname;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD: unknown[] = [null, 0, -1, 1.5, 1e308, -1e308, '', ' ', 'x'.repeat(5000), '\u0000', '💥', true, false, [], [null], {}, { $ref: '#' }, ['a', 1, {}], '2026-13-45T99:99:99Z', '../../etc/passwd', '<script>', 'spiffe://', '*'];
 
@@ -172,7 +162,7 @@ describe('fuzzing every write route', () => {
   });
 
   it('never answers 5xx and never writes on a 4xx', async () => {
-    const rnd = prng(0x5eed);
+    const rnd = createMulberry32(0x5eed);
     const stats = { total: 0, ok: 0, client: 0 };
     const check = async (label: string, method: string, url: string, payload: string | undefined, headers: Record<string, string>) => {
       const before = await fingerprint();

@@ -4,18 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createBaselineDetector, DetectorOptionsError, type DetectorOptions } from '../../../control-plane/src/signals/baseline-detector.js';
+import { createMulberry32 as rng } from '../../../scripts/seeded-random.js';
 
-/** mulberry32: deterministic uniform [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** Roughly normal noise (sum of uniforms), sd ≈ `sd`. */
 function noise(seed: number, sd: number): () => number {
   const r = rng(seed);

@@ -15,21 +15,8 @@ export function ids(h: DetectHarness, text: string): string[] {
   return h.scan(text).map((f) => f.detector);
 }
 
-/** Appends a Luhn check digit to `body` (digits only). */
-export function withLuhn(body: string): string {
-  let sum = 0;
-  let dbl = true;
-  for (let i = body.length - 1; i >= 0; i--) {
-    let d = body.charCodeAt(i) - 48;
-    if (dbl) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    dbl = !dbl;
-  }
-  return body + String((10 - (sum % 10)) % 10);
-}
+/** Appends a Luhn check digit to `body` (digits only); shared with the benchmark corpus. */
+export { withLuhn } from '../../bench/corpus.js';
 
 /** Computes the two IBAN check digits for country `cc` and BBAN `bban` (ISO 7064 MOD 97-10). */
 export function makeIban(cc: string, bban: string): string {
