@@ -1,7 +1,7 @@
 import type { DeltaDiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { encodeDeltaDiscoveryResponse, lengthDelimited, stringField } from './wire.js';
-import { ALL_TYPE_URLS, isTypeUrl, isWildcardType, type TypeUrl } from './type-urls.js';
-import { createBindingRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
+import { ALL_TYPE_URLS, isWildcardType, type TypeUrl } from './type-urls.js';
+import { createAdsRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
 
 /** Per-typeUrl state of an incremental subscription. */
 interface DeltaTypeState {
@@ -95,16 +95,7 @@ export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
     return state.wildcard ? [WILDCARD, ...list] : list;
   };
 
-  const handle = (req: DeltaDiscoveryRequest): void => {
-    if (req.typeUrl === '') {
-      ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
-      return;
-    }
-    const typeUrl = req.typeUrl;
-    if (!isTypeUrl(typeUrl)) {
-      ctx.record.unknownTypeRequests++;
-      return;
-    }
+  const handle = (req: DeltaDiscoveryRequest, typeUrl: TypeUrl): void => {
     let state = states.get(typeUrl);
     const first = state === undefined;
     if (state === undefined) {
@@ -161,7 +152,7 @@ export function createDeltaProtocol(ctx: StreamContext): AdsProtocol {
   };
 
   return {
-    onRequest: createBindingRequestHandler<DeltaDiscoveryRequest>(ctx, 'DeltaDiscoveryRequest', handle),
+    onRequest: createAdsRequestHandler<DeltaDiscoveryRequest>(ctx, 'DeltaDiscoveryRequest', handle),
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {
         const state = states.get(typeUrl);

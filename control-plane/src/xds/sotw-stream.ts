@@ -1,11 +1,11 @@
 import type { DiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { stringField } from './wire.js';
-import { ALL_TYPE_URLS, isTypeUrl, isWildcardType, type TypeUrl } from './type-urls.js';
+import { ALL_TYPE_URLS, isWildcardType, type TypeUrl } from './type-urls.js';
 import { nextNonce, type TypeSnapshot } from './snapshot.js';
 import { NO_NAMES, internNames, sameNames, type SubscribedNames } from './subscribed-names.js';
 
 const WILDCARD_LIST: readonly string[] = Object.freeze(['*']);
-import { createBindingRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
+import { createAdsRequestHandler, currentTypeSnapshot, type AdsProtocol, type StreamContext } from './stream-context.js';
 
 /** Per-typeUrl state of a state-of-the-world subscription (kept small: 10k+ streams). */
 interface SotwTypeState {
@@ -117,18 +117,7 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
     return s;
   };
 
-  const handle = (req: DiscoveryRequest): void => {
-    if (req.typeUrl === '') {
-      ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
-      return;
-    }
-    const typeUrl = req.typeUrl;
-    if (!isTypeUrl(typeUrl)) {
-      // Envoy may ask for types this control plane does not serve (e.g. VHDS); answering nothing is
-      // what it expects from a server without that type. The request is recorded, not fatal.
-      ctx.record.unknownTypeRequests++;
-      return;
-    }
+  const handle = (req: DiscoveryRequest, typeUrl: TypeUrl): void => {
     let state = states.get(typeUrl);
     const nonce = req.responseNonce;
     if (nonce !== '' && state !== undefined && state.lastNonce !== '') {
@@ -167,7 +156,7 @@ export function createSotwProtocol(ctx: StreamContext): AdsProtocol {
   };
 
   return {
-    onRequest: createBindingRequestHandler<DiscoveryRequest>(ctx, 'DiscoveryRequest', handle),
+    onRequest: createAdsRequestHandler<DiscoveryRequest>(ctx, 'DiscoveryRequest', handle),
     onUpdate() {
       for (const typeUrl of ALL_TYPE_URLS) {
         const state = states.get(typeUrl);

@@ -2,7 +2,7 @@ import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { XdsErrorCode } from './errors.js';
 import type { FleetRegistry, StreamRecord } from './fleet-view.js';
 import type { Snapshot, TypeSnapshot } from './snapshot.js';
-import { TypeUrl } from './type-urls.js';
+import { TypeUrl, isTypeUrl } from './type-urls.js';
 
 /**
  * What a protocol state machine (SotW or delta) needs from the transport and the caches. The
@@ -48,16 +48,33 @@ export interface AdsProtocol {
 /**
  * The request entry point both ADS protocols share. Every request stamps the stream's lastSeen.
  * The first request must carry a node with a non-empty id (otherwise the stream fails with
- * INVALID_REQUEST, naming `requestKind`); it binds the stream to that node and, once bound, is
- * handed to `handle` like every later one. A failed bind ends the stream and hands nothing on.
+ * INVALID_REQUEST, naming `requestKind`); it binds the stream to that node, and a failed bind ends
+ * the stream and hands nothing on. Each request handled after the bind (the first included) must
+ * name a typeUrl (an aggregated stream carries all types; an empty one fails the stream with
+ * INVALID_REQUEST); a typeUrl this control plane does not serve is counted in
+ * `unknownTypeRequests` and otherwise ignored. The rest go to `handle` with their typeUrl.
  * The returned function follows AdsProtocol.onRequest: a promise only while the stream binds.
  */
-export function createBindingRequestHandler<R extends { node?: Node | undefined }>(
+export function createAdsRequestHandler<R extends { node?: Node | undefined; typeUrl: string }>(
   ctx: StreamContext,
   requestKind: string,
-  handle: (request: R) => void,
+  handle: (request: R, typeUrl: TypeUrl) => void,
 ): (raw: unknown) => Promise<void> | void {
   let bound = false;
+  const dispatch = (req: R): void => {
+    if (req.typeUrl === '') {
+      ctx.fail('INVALID_REQUEST', 'type_url: required on an aggregated (ADS) stream');
+      return;
+    }
+    const typeUrl = req.typeUrl;
+    if (!isTypeUrl(typeUrl)) {
+      // Envoy may ask for types this control plane does not serve (e.g. VHDS); answering nothing is
+      // what it expects from a server without that type. The request is recorded, not fatal.
+      ctx.record.unknownTypeRequests++;
+      return;
+    }
+    handle(req, typeUrl);
+  };
   return (raw) => {
     const req = raw as R;
     ctx.record.lastSeen = Date.now();
@@ -69,9 +86,9 @@ export function createBindingRequestHandler<R extends { node?: Node | undefined 
       return ctx.bindNode(req.node).then((ok) => {
         if (!ok) return;
         bound = true;
-        handle(req);
+        dispatch(req);
       });
     }
-    handle(req);
+    dispatch(req);
   };
 }
