@@ -3,7 +3,8 @@
  * `Snapshot.Consistent()` but deeper: every name a resource references must resolve.
  * - Listener (filter chains, default chain, api_listener) → RouteConfiguration (HCM RDS),
  *   TypedExtensionConfig (config_discovery filters without a default), Secret (SDS names must be
- *   ones the CA serves per identity, and listed in `secretNames`), static clusters (gRPC access log).
+ *   ones the CA serves per identity, and listed in `secretNames`), clusters of gRPC access logs
+ *   (HCM `access_log` and listener-level `access_log`; static clusters or ones in the snapshot).
  * - Listener with a transport_protocol filter chain match → tls_inspector listener filter.
  * - RouteConfiguration → Cluster (route cluster, weighted clusters, mirrors); weighted clusters
  *   with a positive total; typed_per_filter_config keys → HTTP filters of a listener using it.
@@ -16,9 +17,10 @@
 import { StringValueSchema, anyIs, anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { Cluster_DiscoveryType } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { TransportSocket } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { AccessLog } from '../gen/envoy/config/accesslog/v3/accesslog_pb.js';
 import type { ConfigSource } from '../gen/envoy/config/core/v3/config_source_pb.js';
 import type { FilterChain } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
-import { HttpGrpcAccessLogConfigSchema } from '../gen/envoy/extensions/access_loggers/grpc/v3/als_pb.js';
+import { HttpGrpcAccessLogConfigSchema, TcpGrpcAccessLogConfigSchema } from '../gen/envoy/extensions/access_loggers/grpc/v3/als_pb.js';
 import { WasmSchema } from '../gen/envoy/extensions/filters/http/wasm/v3/wasm_pb.js';
 import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { SdsSecretConfig } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
@@ -101,6 +103,26 @@ export function checkConsistency(res: TranslatedResources, options: ConsistencyO
       err(type, name, field, `cannot decode ${any.typeUrl}: ${(e as Error).message}`);
     }
   };
+  /** gRPC access logs (HTTP or TCP) must name a static cluster or one in the snapshot. */
+  const checkAccessLogs = (lname: string, field: string, logs: readonly AccessLog[]): void => {
+    logs.forEach((al, i) => {
+      if (al.configType.case !== 'typedConfig') return;
+      const any = al.configType.value;
+      let cfg;
+      try {
+        if (anyIs(any, HttpGrpcAccessLogConfigSchema)) cfg = anyUnpack(any, HttpGrpcAccessLogConfigSchema);
+        else if (anyIs(any, TcpGrpcAccessLogConfigSchema)) cfg = anyUnpack(any, TcpGrpcAccessLogConfigSchema);
+        else return;
+      } catch (e) {
+        err('Listener', lname, `${field}[${i}]`, `cannot decode ${any.typeUrl}: ${(e as Error).message}`);
+        return;
+      }
+      const target = cfg?.commonConfig?.grpcService?.targetSpecifier;
+      if (target?.case === 'envoyGrpc' && !staticClusters.has(target.value.clusterName) && !clusterNames.has(target.value.clusterName)) {
+        err('Listener', lname, `${field}[${i}]`, `access log cluster "${target.value.clusterName}" does not exist`);
+      }
+    });
+  };
   const checkHcm = (lname: string, field: string, any: Any): void => {
     if (!anyIs(any, HttpConnectionManagerSchema)) {
       err('Listener', lname, field, `expected an HttpConnectionManager, got ${any.typeUrl}`);
@@ -138,14 +160,7 @@ export function checkConsistency(res: TranslatedResources, options: ConsistencyO
       for (const n of filterNames) set.add(n);
       filtersByRoute.set(rs.value.routeConfigName, set);
     }
-    hcm.accessLog.forEach((al, i) => {
-      if (al.configType.case !== 'typedConfig' || !anyIs(al.configType.value, HttpGrpcAccessLogConfigSchema)) return;
-      const cfg = anyUnpack(al.configType.value, HttpGrpcAccessLogConfigSchema);
-      const target = cfg?.commonConfig?.grpcService?.targetSpecifier;
-      if (target?.case === 'envoyGrpc' && !staticClusters.has(target.value.clusterName) && !clusterNames.has(target.value.clusterName)) {
-        err('Listener', lname, `${field}.access_log[${i}]`, `access log cluster "${target.value.clusterName}" does not exist`);
-      }
-    });
+    checkAccessLogs(lname, `${field}.access_log`, hcm.accessLog);
   };
   const checkChain = (lname: string, field: string, chain: FilterChain | undefined): void => {
     if (!chain) return;
@@ -156,6 +171,7 @@ export function checkConsistency(res: TranslatedResources, options: ConsistencyO
   };
 
   for (const l of res.listeners) {
+    checkAccessLogs(l.name, 'access_log', l.accessLog);
     l.filterChains.forEach((c, i) => checkChain(l.name, `filter_chains[${i}]`, c));
     checkChain(l.name, 'default_filter_chain', l.defaultFilterChain);
     if (l.apiListener?.apiListener) checkHcm(l.name, 'api_listener.api_listener', l.apiListener.apiListener);

@@ -31,6 +31,8 @@ export const NETWORK_FILTER_HCM = 'envoy.filters.network.http_connection_manager
 export const LISTENER_FILTER_TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
 export const TRANSPORT_SOCKET_TLS = 'envoy.transport_sockets.tls';
 export const ACCESS_LOGGER_HTTP_GRPC = 'envoy.access_loggers.http_grpc';
+/** Listener-level (connection) gRPC access logger; see `listenerAccessLog` in listeners.ts. */
+export const ACCESS_LOGGER_TCP_GRPC = 'envoy.access_loggers.tcp_grpc';
 export const UPSTREAM_HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** Wasm: root id the meshward module registers, and the runtime. */

@@ -196,8 +196,11 @@ interface InboundListenerOptions {
  * Adds a workload's inbound listener (the workload's listener address, default 0.0.0.0; mTLS mode
  * resolved from mesh and workload; HCM with the filter chain of {@link envoyFilterChain}, route
  * configuration named like the listener) and the workload certificate and trust bundle it uses.
+ * Access logging (`mesh.accessLog.enabled`, default on) switches both the HCM's HTTP log and the
+ * listener-level connection log that records refused TLS handshakes.
  */
 function addInboundListener(out: Collector, model: MeshModel, w: Workload, o: InboundListenerOptions): void {
+  const accessLog = model.mesh.accessLog?.enabled !== false;
   out.listeners.push(
     inboundListener({
       name: o.name,
@@ -205,11 +208,12 @@ function addInboundListener(out: Collector, model: MeshModel, w: Workload, o: In
       port: o.port,
       mtlsMode: resolveMtlsMode(model.mesh, w),
       trustDomain: model.mesh.trustDomain,
+      accessLog,
       hcm: httpConnectionManager({
         statPrefix: o.statPrefix,
         routeConfigName: o.name,
         httpFilters: envoyFilterChain(model, o.served, o.rbacHttp, o.dlpFilters),
-        accessLog: model.mesh.accessLog?.enabled !== false,
+        accessLog,
         useRemoteAddress: o.useRemoteAddress,
       }),
     }),

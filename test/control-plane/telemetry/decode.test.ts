@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { anyPack, StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { StreamAccessLogsMessageSchema } from '../../../control-plane/src/gen/envoy/service/accesslog/v3/als_pb.js';
-import { HTTPAccessLogEntrySchema, TLSProperties_CertificatePropertiesSchema } from '../../../control-plane/src/gen/envoy/data/accesslog/v3/accesslog_pb.js';
+import { HTTPAccessLogEntrySchema, TCPAccessLogEntrySchema, TLSProperties_CertificatePropertiesSchema } from '../../../control-plane/src/gen/envoy/data/accesslog/v3/accesslog_pb.js';
 import { AddressSchema } from '../../../control-plane/src/gen/envoy/config/core/v3/address_pb.js';
 import { MetadataSchema } from '../../../control-plane/src/gen/envoy/config/core/v3/base_pb.js';
 import { parseModelCluster, parseSummary, recordFromHttpEntry, recordFromTcpEntry } from '../../../control-plane/src/telemetry/decode-entry.js';
@@ -70,6 +70,36 @@ describe('fast-decode (wire format) equals the reference', () => {
     const msg = fromBinary(StreamAccessLogsMessageSchema, bytes);
     const reference = msg.logEntries.case === 'httpLogs' ? msg.logEntries.value.logEntry.map((e) => recordFromHttpEntry(e, 'edge-7')) : [];
     expect(fast).toEqual(reference);
+  });
+
+  it('for a batch from the listener-level tcp_grpc log: refused handshakes are mTLS denials, closed connections are dropped', () => {
+    // What Envoy's listener access log sends for one connection each: a refused handshake (no
+    // client certificate), one whose peer certificate is outside the trust domain, and a normal
+    // connection that carried HTTP traffic and closed without a transport failure.
+    const remote = { address: { case: 'socketAddress' as const, value: { address: '10.0.0.9', portSpecifier: { case: 'portValue' as const, value: 40123 } } } };
+    const noCert = create(TCPAccessLogEntrySchema, {
+      commonProperties: { downstreamRemoteAddress: remote, downstreamTransportFailureReason: 'TLS_error:|268435646:SSL routines:OPENSSL_internal:PEER_DID_NOT_RETURN_A_CERTIFICATE:TLS_error_end' },
+      connectionProperties: { receivedBytes: 517n, sentBytes: 7n },
+    });
+    const foreign = create(TCPAccessLogEntrySchema, {
+      commonProperties: {
+        downstreamRemoteAddress: remote,
+        downstreamTransportFailureReason: 'TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end',
+        tlsProperties: { peerCertificateProperties: { subjectAltName: [{ san: { case: 'uri', value: 'spiffe://other.example/ns/x/sa/y' } }] } },
+      },
+    });
+    const closed = create(TCPAccessLogEntrySchema, {
+      commonProperties: { downstreamRemoteAddress: remote, tlsProperties: { peerCertificateProperties: { subjectAltName: [{ san: { case: 'uri', value: 'spiffe://t/ns/a/sa/b' } }] } } },
+      connectionProperties: { receivedBytes: 4096n, sentBytes: 8192n },
+    });
+    const bytes = encodeTcpBatch([noCert, foreign, closed], 'edge-1');
+    const fast = decodeAccessLogsMessage(bytes, { nodeId: '', logName: '' }, { badSummaries: 0 });
+    expect(fast).toEqual([recordFromTcpEntry(noCert, 'edge-1'), recordFromTcpEntry(foreign, 'edge-1')]);
+    expect(fast.map((r) => [r.kind, r.denied, r.identity, r.requestBytes])).toEqual([
+      ['tcp', 'mtls', 'anonymous', 517],
+      ['tcp', 'mtls', 'spiffe://other.example/ns/x/sa/y', 0],
+    ]);
+    expect(recordFromTcpEntry(closed, 'edge-1')).toBeUndefined();
   });
 
   it('for TCP entries', () => {
