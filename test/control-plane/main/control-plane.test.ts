@@ -122,6 +122,9 @@ describe('createControlPlane', () => {
     expect(m.status).toBe(201);
     const revision = Number(m.headers.get('meshward-config-version'));
     expect(revision).toBe(cp.store.revision);
+    // the model's commit is published after the debounce window; an Envoy that joins earlier
+    // would (correctly) first receive the previous snapshot
+    await published(cp, revision);
     const t = await api('POST', '/v1/workloads/ai/edge/join-tokens', {});
     expect(t.status).toBe(201);
     joinToken = t.body.token;
