@@ -70,6 +70,10 @@ async function seed(api: Call): Promise<string> {
 }
 
 async function ecdsAndCds(cp: ControlPlane, joinToken: string): Promise<{ filterConfig: any; clusters: Map<string, Cluster> }> {
+  // Commits are published after the debounce window; join once the last one is, so the first
+  // responses are the snapshot under test rather than a previous one.
+  for (let i = 0; i < 300 && cp.controller.status().publishedRevision !== cp.store.revision; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cp.controller.status().publishedRevision).toBe(cp.store.revision);
   const envoy = await SotwAdsClient.connect({
     address: cp.addresses!.xds,
     node: { id: 'edge-1', metadata: { role: 'gateway', 'meshward.workload': 'ai/edge' } },
