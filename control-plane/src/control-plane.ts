@@ -380,7 +380,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
       let xdsPort: number;
       try {
-        xdsPort = await xdsServer.listen({ host: settings.xds.host, port: settings.xds.port, credentials: credentials.credentials, extraServices: [closedLoop.als.service] });
+        xdsPort = await xdsServer.listen({ host: settings.xds.host, port: settings.xds.port, credentials, transport: settings.xds.transport, extraServices: [closedLoop.als.service] });
       } catch (err) {
         throw new ControlPlaneError('xds.port', `cannot listen on ${settings.xds.host}:${settings.xds.port}: ${(err as Error).message}`, { cause: err });
       }

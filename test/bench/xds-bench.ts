@@ -12,7 +12,12 @@
  * simulated Envoys share the 2 cores with the server (and with anything else running: the load
  * average is printed). Last line: one JSON object, units in the keys.
  *
+ * The control plane runs on its default transport, meshward's compact HTTP/2 server (`h2`); the same
+ * control plane on the grpc-js transport is measured in the same run, in a process of its own
+ * (this file forked with XDS_BENCH_CHILD=1), at the largest step.
+ *
  * Env: XDS_BENCH_STEPS (default "1000,5000,10000"; ≤ ~19,900 with RLIMIT_NOFILE 20000),
+ * XDS_BENCH_TRANSPORT (h2 | grpc-js, default h2), XDS_BENCH_CHILD=1 (measure, print one JSON line, exit),
  * XDS_BENCH_CLIENT_PROCS (default 2), XDS_BENCH_PUSHES (pushes per step, default 3),
  * XDS_BENCH_PROFILE=<file> (CPU profile of the last push of the last step).
  */
@@ -52,6 +57,8 @@ function buildXds(): string {
 const STEPS = (process.env.XDS_BENCH_STEPS ?? '1000,5000,10000').split(',').map(Number);
 const CLIENT_PROCS = Number(process.env.XDS_BENCH_CLIENT_PROCS ?? 2);
 const PUSHES = Number(process.env.XDS_BENCH_PUSHES ?? 3);
+const TRANSPORT = process.env.XDS_BENCH_TRANSPORT === 'grpc-js' ? 'grpc-js' : 'h2';
+const CHILD = process.env.XDS_BENCH_CHILD === '1';
 const NAIVE = { all_acked_s: [1.3, 2.0], rss_kb_per_stream: 30 };
 const TARGET = { p99_ms: 1000, rss_kb_per_stream: 20 };
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
   let version = 0;
   let split = 10;
   cache.setSnapshot('role=sidecar', createSnapshot({ version: `v${++version}`, resources: resources(split) }));
-  const port = await server.listen();
+  const port = await server.listen({ transport: TRANSPORT });
   const address = `127.0.0.1:${port}`;
 
   const children: ChildProcess[] = [];
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
   const baseRss = base.rss;
   const baseHeap = base.heapUsed;
   console.log(`load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share the 2 cores)`);
-  console.log(`control plane on ${address}; ${CLIENT_PROCS} client processes; baseline RSS ${(baseRss / 1048576).toFixed(1)} MiB; resources: ${JSON.stringify(cache.getSnapshot('role=sidecar')!.counts)}`);
+  console.log(`control plane (transport ${TRANSPORT}) on ${address}; ${CLIENT_PROCS} client processes; baseline RSS ${(baseRss / 1048576).toFixed(1)} MiB; resources: ${JSON.stringify(cache.getSnapshot('role=sidecar')!.counts)}`);
   console.log(`RDS push size: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.RouteConfiguration).sotwBody(new Set(['routes'])).length} bytes; EDS response: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.ClusterLoadAssignment).sotwBody(new Set(clusterNames)).length} bytes`);
 
   let open = 0;
@@ -201,7 +208,33 @@ async function main(): Promise<void> {
     }
   }
   for (const c of children) c.send({ cmd: 'exit' });
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve())))));
   await server.close();
+  if (CHILD) {
+    const r = results[results.length - 1]!;
+    const m = [...r.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(r.pushes.length / 2)]!;
+    console.log(JSON.stringify({ transport: TRANSPORT, streams: r.n, rss_kb_per_stream: Number(r.rssKb.toFixed(1)), heap_kb_per_stream: Number(r.heapKb.toFixed(1)), all_acked_p99_ms: Math.round(m.p99), server_cpu_ms_per_push: Math.round(m.cpuMs) }));
+    return;
+  }
+
+  // The same control plane on the grpc-js transport, in a process of its own, at the largest step.
+  const otherN = results[results.length - 1]!.n;
+  const onGrpcJs = await new Promise<{ rss_kb_per_stream: number; heap_kb_per_stream: number; all_acked_p99_ms: number; server_cpu_ms_per_push: number }>((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      env: { ...process.env, XDS_BENCH_CHILD: '1', XDS_BENCH_TRANSPORT: 'grpc-js', XDS_BENCH_STEPS: String(otherN) },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
 
   // The floors: what node:http2 alone, and a bare grpc-js bidi server, cost per connection with one
   // idle stream (measured in processes of their own, same client shape).
@@ -259,12 +292,13 @@ async function main(): Promise<void> {
   console.log(`  same run, same clients, ${pushFloorN} streams (median of ${PUSHES} pushes):`);
   const row = (name: string, cpu: number, p99: number, rss: number) =>
     console.log(`    ${name.padEnd(34)} server CPU/push ${String(Math.round(cpu)).padStart(5)} ms | all ACKed p99 ${String(Math.round(p99)).padStart(5)} ms | RSS/stream ${rss.toFixed(1)} KB`);
-  if (atFloorMed !== undefined && atFloorN !== undefined) row('meshward', atFloorMed.cpuMs, atFloorMed.p99, atFloorN.rssKb);
+  if (atFloorMed !== undefined && atFloorN !== undefined) row(`meshward (transport ${TRANSPORT})`, atFloorMed.cpuMs, atFloorMed.p99, atFloorN.rssKb);
+  if (otherN === pushFloorN) row('meshward (transport grpc-js)', onGrpcJs.server_cpu_ms_per_push, onGrpcJs.all_acked_p99_ms, onGrpcJs.rss_kb_per_stream);
   row('naive (encode per stream per push)', naive.server_cpu_ms_per_push, naive.all_acked_p99_ms, naive.rss_kb_per_stream);
   row('bare grpc-js, no xDS logic (floor)', pushFloor.server_cpu_ms_per_push, pushFloor.all_acked_p99_ms, pushFloor.rss_kb_per_stream);
   console.log(`  bare node:http2 (no gRPC) at ${floorN} connections, one idle stream each: ${floor.rss_kb_per_connection} KB RSS (${floor.heap_kb_per_connection} KB heap); no stream at all: ${sessionFloor.rss_kb_per_connection} KB RSS (${sessionFloor.heap_kb_per_connection} KB heap)`);
   console.log(`  nghttp2's own allocation per HTTP/2 session (Node's accounting, no option changes it; 16 KB of it is its outbound frame buffer): ${floor.nghttp2_kb_per_connection} KB`);
-  console.log(`  → the ≤ ${TARGET.rss_kb_per_stream} KB RSS target is at or below what node:http2 itself needs when every stream has its own connection (see xds/index.ts MEMORY).`);
+  console.log(`  → node:http2 alone needs ${floor.rss_kb_per_connection} KB per connection, so no server on it (grpc-js: ${onGrpcJs.rss_kb_per_stream} KB) reaches ≤ ${TARGET.rss_kb_per_stream} KB; the h2 transport does not use node:http2 (see xds/index.ts MEMORY).`);
   console.log(
     JSON.stringify({
       streams: last.n,
@@ -282,6 +316,10 @@ async function main(): Promise<void> {
       http2_floor_rss_kb_per_connection: floor.rss_kb_per_connection,
       http2_session_only_floor_rss_kb_per_connection: sessionFloor.rss_kb_per_connection,
       nghttp2_kb_per_session: floor.nghttp2_kb_per_connection,
+      transport: TRANSPORT,
+      grpc_js_transport_rss_kb_per_stream: onGrpcJs.rss_kb_per_stream,
+      grpc_js_transport_all_acked_p99_ms: onGrpcJs.all_acked_p99_ms,
+      grpc_js_transport_server_cpu_ms_per_push: onGrpcJs.server_cpu_ms_per_push,
       grpc_js_floor_rss_kb_per_stream: pushFloor.rss_kb_per_stream,
       grpc_js_floor_server_cpu_ms_per_push: pushFloor.server_cpu_ms_per_push,
       grpc_js_floor_all_acked_p99_ms: pushFloor.all_acked_p99_ms,

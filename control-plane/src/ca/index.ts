@@ -19,7 +19,7 @@
  * const xds = createXdsServer({ cache, authenticate: createStreamAuthenticator(meshCa), authorizeNode: createNodeAuthorizer(), secrets });
  * secrets.connect((id) => xds.notifySecretsChanged(id));
  * trackStreamActivity(meshCa, xds.fleet);
- * await xds.listen({ port: 18000, credentials: creds.credentials });
+ * await xds.listen({ port: 18000, credentials: creds });
  * const { token } = await meshCa.issueJoinToken('spiffe://mesh.local/ns/prod/sa/model-a'); // hand to the workload
  * ```
  */

@@ -4,6 +4,7 @@ export {
   CONFIG_ENV,
   LOG_LEVELS,
   XDS_TLS_MODES,
+  XDS_TRANSPORTS,
   API_TLS_MODES,
   ALS_AUTHENTICATION_MODES,
   SYSLOG_TRANSPORTS,
@@ -16,6 +17,7 @@ export {
   type SettingReference,
   type LogLevel,
   type XdsTlsMode,
+  type XdsTransport,
   type ApiTlsMode,
 } from './settings.js';
 export { parseSettings, type SettingsInput } from './parse-settings.js';

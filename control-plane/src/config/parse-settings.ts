@@ -20,6 +20,7 @@ import {
   SYSLOG_TRANSPORTS,
   SETTINGS_REFERENCE,
   XDS_TLS_MODES,
+  XDS_TRANSPORTS,
   type AlsAuthenticationMode,
   type ApiTlsMode,
   type LogLevel,
@@ -27,6 +28,7 @@ import {
   type SyslogTransport,
   type Settings,
   type XdsTlsMode,
+  type XdsTransport,
 } from './settings.js';
 
 export interface SettingsInput {
@@ -205,6 +207,7 @@ const PARSERS: Readonly<Record<string, (raw: unknown) => Parsed<unknown>>> = {
   'xds.host': host,
   'xds.port': port,
   'xds.tls': oneOf<XdsTlsMode>(XDS_TLS_MODES),
+  'xds.transport': oneOf<XdsTransport>(XDS_TRANSPORTS),
   'xds.tlsServerNames': serverNames,
   'xds.debounce.quiet': duration(0, 60_000, 'between 0 and 60s'),
   'xds.debounce.maxDelay': duration(0, 600_000, 'between 0 and 10m'),
@@ -364,6 +367,7 @@ export function parseSettings(input: SettingsInput = {}): Settings {
       host: v('xds.host'),
       port: v('xds.port'),
       tls: v('xds.tls'),
+      transport: v('xds.transport'),
       tlsServerNames: Object.freeze([...v<readonly string[]>('xds.tlsServerNames')]),
       debounceQuietMs: v('xds.debounce.quiet'),
       debounceMaxDelayMs: v('xds.debounce.maxDelay'),

@@ -26,6 +26,8 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
  */
 export type XdsTlsMode = 'off' | 'tls';
 export const XDS_TLS_MODES: readonly XdsTlsMode[] = ['off', 'tls'];
+export type XdsTransport = 'h2' | 'grpc-js';
+export const XDS_TRANSPORTS: readonly XdsTransport[] = ['h2', 'grpc-js'];
 
 /**
  * Transport security of the REST API.
@@ -77,6 +79,8 @@ export interface Settings {
     /** 0 = an ephemeral port (tests). */
     readonly port: number;
     readonly tls: XdsTlsMode;
+    /** gRPC server carrying ADS and ALS: meshward's compact HTTP/2 ('h2') or @grpc/grpc-js. */
+    readonly transport: XdsTransport;
     /** Extra DNS names / IPs on the xDS serving certificate (`tls` only). */
     readonly tlsServerNames: readonly string[];
     /** Publish once no change arrived for this long. */
@@ -153,6 +157,7 @@ export const SETTINGS_REFERENCE: readonly SettingReference[] = [
   { name: 'xds.host', env: 'MESHWARD_XDS_HOST', default: '127.0.0.1', description: 'Address the xDS (ADS) gRPC server binds.' },
   { name: 'xds.port', env: 'MESHWARD_XDS_PORT', default: '18000', description: 'xDS port (0 = ephemeral).' },
   { name: 'xds.tls', env: 'MESHWARD_XDS_TLS', default: 'off', description: "'off' (plaintext) or 'tls' (serving certificate from the mesh CA; client certificates accepted for mTLS)." },
+  { name: 'xds.transport', env: 'MESHWARD_XDS_TRANSPORT', default: 'h2', description: "'h2' (meshward's compact HTTP/2 gRPC server: about a third of the memory per Envoy) or 'grpc-js' (@grpc/grpc-js on node:http2)." },
   { name: 'xds.tlsServerNames', env: 'MESHWARD_XDS_TLS_SERVER_NAMES', default: '', description: 'Extra DNS names / IPs (comma-separated) on the xDS serving certificate.' },
   { name: 'xds.debounce.quiet', env: 'MESHWARD_DEBOUNCE_QUIET', default: '100ms', description: 'Push once no change arrived for this long.' },
   { name: 'xds.debounce.maxDelay', env: 'MESHWARD_DEBOUNCE_MAX_DELAY', default: '1s', description: 'Push at most this long after the first change of a burst.' },

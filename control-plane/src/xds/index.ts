@@ -6,7 +6,7 @@
  * ```ts
  * const cache = createSnapshotCache({ groupOf: (node) => nodeGroupKey(nodeGroupOf(node.metadata)) });
  * const xds = createXdsServer({ cache, authenticate, authorizeNode, secrets });
- * const port = await xds.listen({ port: 18000, credentials: createXdsServerCredentials({ mode: 'insecure' }).credentials });
+ * const port = await xds.listen({ port: 18000, credentials: createXdsServerCredentials({ mode: 'insecure' }) });
  * const publisher = createPublisher({
  *   cache, quietMs: 100, maxDelayMs: 1000,
  *   snapshotOptions: { consistencyCheck: fromTranslatorCheck(checkConsistency) },

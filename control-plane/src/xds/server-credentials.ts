@@ -1,4 +1,5 @@
 import { ServerCredentials, experimental } from '@grpc/grpc-js';
+import type { TlsServerOptions } from '../h2/index.js';
 import { XdsError } from './errors.js';
 
 /**
@@ -25,9 +26,22 @@ export type XdsServerCredentialsOptions =
     };
 
 export interface XdsServerCredentials {
+  readonly mode: 'insecure' | 'tls';
+  /** The same credentials for a grpc-js server (transport 'grpc-js', addTo()). */
   readonly credentials: ServerCredentials;
+  /** The current TLS material for the h2 transport; undefined in insecure mode. */
+  tlsOptions(): TlsServerOptions | undefined;
+  /** Calls `listener` with the new material after every update(); returns the unsubscribe function. */
+  onUpdate(listener: (tls: TlsServerOptions) => void): () => void;
   /** Replaces the serving certificate/key (and client CA) for new TLS connections. TLS mode only. */
   update(material: { certificateChain: string | Buffer; privateKey: string | Buffer; clientCa?: string | Buffer }): void;
+}
+
+const BRAND = Symbol('meshward.xdsServerCredentials');
+
+/** True for objects made by {@link createXdsServerCredentials} (as opposed to a bare grpc-js ServerCredentials). */
+export function isXdsServerCredentials(value: unknown): value is XdsServerCredentials {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
 }
 
 const buf = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
@@ -75,11 +89,15 @@ class MemoryCertificateProvider implements experimental.CertificateProvider {
 export function createXdsServerCredentials(options: XdsServerCredentialsOptions): XdsServerCredentials {
   if (options.mode === 'insecure') {
     return {
+      [BRAND]: true,
+      mode: 'insecure',
       credentials: ServerCredentials.createInsecure(),
+      tlsOptions: () => undefined,
+      onUpdate: () => () => {},
       update() {
         throw new XdsError('INVALID_ARGUMENT', 'update: insecure credentials hold no certificate');
       },
-    };
+    } as XdsServerCredentials;
   }
   if (options.mode !== 'tls') {
     throw new XdsError('INVALID_ARGUMENT', `mode: must be 'insecure' or 'tls', got ${JSON.stringify((options as { mode: unknown }).mode)}`);
@@ -104,13 +122,33 @@ export function createXdsServerCredentials(options: XdsServerCredentialsOptions)
     clientCerts === 'none' ? null : provider,
     clientCerts === 'required',
   );
+  const tlsOf = (material: { certificateChain: string | Buffer; privateKey: string | Buffer; clientCa?: string | Buffer | undefined }): TlsServerOptions => {
+    const clientCa = material.clientCa ?? options.clientCa;
+    return {
+      cert: buf(material.certificateChain),
+      key: buf(material.privateKey),
+      clientCertificates: clientCerts,
+      ...(clientCerts === 'none' || clientCa === undefined ? {} : { ca: buf(clientCa) }),
+    };
+  };
+  let current = tlsOf(options);
+  const listeners = new Set<(tls: TlsServerOptions) => void>();
   return {
+    [BRAND]: true,
+    mode: 'tls',
     credentials,
+    tlsOptions: () => current,
+    onUpdate(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     update(material) {
       provider.set(
         { certificate: buf(material.certificateChain), privateKey: buf(material.privateKey) },
         ca(material.clientCa ?? options.clientCa),
       );
+      current = tlsOf(material);
+      for (const l of listeners) l(current);
     },
-  };
+  } as XdsServerCredentials;
 }

@@ -1,5 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { Server, ServerCredentials, type ChannelOptions, type ServerDuplexStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type Metadata, type ServerDuplexStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { createGrpcServer, type CallHandler, type GrpcServer, type GrpcServerOptions, type ServerCall } from '../h2/index.js';
+import { adsCallFromGrpcJs, type AdsCall, type AdsCallAuth } from './ads-call.js';
+import { isXdsServerCredentials, type XdsServerCredentials } from './server-credentials.js';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   DeltaDiscoveryRequestSchema,
@@ -61,15 +64,33 @@ export interface ListenOptions {
   readonly host?: string;
   /** Defaults to 0 (ephemeral). */
   readonly port?: number;
-  /** Defaults to insecure (plaintext). See `createXdsServerCredentials` (SEAM 3). */
-  readonly credentials?: ServerCredentials;
   /**
-   * Extra grpc-js server options, over the defaults: 16 MiB max request, 64 MiB max response,
-   * channelz off, keepalive ping every 60 s with a 20 s timeout.
+   * Defaults to insecure (plaintext). See `createXdsServerCredentials` (SEAM 3): pass the returned
+   * object (either transport). A bare grpc-js `ServerCredentials` works with `transport: 'grpc-js'`
+   * only, since the h2 transport needs the PEM material.
+   */
+  readonly credentials?: XdsServerCredentials | ServerCredentials;
+  /**
+   * Which gRPC server carries ADS (and `extraServices`):
+   *  - `'h2'` (default): meshward's compact HTTP/2 server (control-plane/src/h2), built for many
+   *    long-lived idle streams: about a third of grpc-js's memory per connection (see MEMORY PER
+   *    STREAM in index.ts and `npm run bench:xds`).
+   *  - `'grpc-js'`: @grpc/grpc-js on node:http2 (nghttp2): more memory per connection; the choice
+   *    when its channel options or its wider HTTP/2 feature set are needed.
+   */
+  readonly transport?: 'h2' | 'grpc-js';
+  /**
+   * Extra grpc-js server options (transport 'grpc-js'), over the defaults: 16 MiB max request,
+   * 64 MiB max response, channelz off, keepalive ping every 60 s with a 20 s timeout.
    */
   readonly grpcOptions?: ChannelOptions;
   /**
-   * Shrinks per-connection HTTP/2 memory (about 2 KB of each ~27 KB nghttp2 connection): no HPACK
+   * Options of the h2 transport, over the defaults: 16 MiB max request, 64 MiB max response,
+   * keepalive ping after 60 s of silence with a 20 s timeout (see GrpcServerOptions).
+   */
+  readonly h2Options?: Omit<GrpcServerOptions, 'handlers' | 'services'>;
+  /**
+   * Transport 'grpc-js' only. Shrinks per-connection HTTP/2 memory (about 2 KB of each ~27 KB nghttp2 connection): no HPACK
    * dynamic table for our response headers and SETTINGS_HEADER_TABLE_SIZE 0 for the client's.
    * Headers are sent once per xDS stream, so compression buys nothing. Defaults to true.
    */
@@ -100,7 +121,7 @@ export interface XdsServer {
   readonly fleet: FleetView;
   /** Registers the ADS service on an existing grpc-js server (which the caller binds and owns). */
   addTo(server: Server): void;
-  /** Creates and binds its own grpc-js server; resolves with the bound port. Call at most once. */
+  /** Creates and binds its own gRPC server (see `ListenOptions.transport`); resolves with the bound port. Call at most once. */
   listen(options?: ListenOptions): Promise<number>;
   /**
    * SEAM (2): the CA tells the server that the secrets of `identityId` (or of all identities when
@@ -136,18 +157,20 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   /** Open streams and how to end one with a status (endStreamsOf). */
   const failable = new Map<StreamRecord, StreamContext['fail']>();
   let grpcServer: Server | undefined;
+  let h2Server: GrpcServer | undefined;
+  let stopTlsUpdates: (() => void) | undefined;
   let closing = false;
 
-  const handle = (call: ServerDuplexStream<Buffer, Buffer>, protocolKind: 'sotw' | 'delta'): void => {
+  const handle = (call: AdsCall, auth: AdsCallAuth, protocolKind: 'sotw' | 'delta'): void => {
     if (closing) {
-      call.emit('error', { code: grpcStatusOf('SHUTTING_DOWN'), details: 'xDS server is shutting down' });
+      call.fail(grpcStatusOf('SHUTTING_DOWN'), 'xDS server is shutting down');
       return;
     }
     const now = Date.now();
     const record: StreamRecord = {
       streamId: nextStreamId++,
       protocol: protocolKind,
-      peer: call.getPeer(),
+      peer: call.peer,
       connectedSince: now,
       nodeId: '',
       cluster: '',
@@ -160,7 +183,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     };
     let ended = false;
     let slowCheck: NodeJS.Timeout | undefined;
-    /** Responses handed to grpc-js whose write has not completed yet. */
+    /** Responses handed to the transport whose write has not completed yet. */
     let outstanding = 0;
     const onSent = (): void => {
       outstanding--;
@@ -191,9 +214,9 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       record,
       fleet: registry,
       send(bytes) {
-        if (ended || call.cancelled) return;
+        if (ended || call.closed) return;
         outstanding++;
-        call.write(bytes, onSent);
+        if (!call.write(bytes, onSent)) outstanding--;
         // Responses queue in memory while a client does not read (HTTP/2 flow control stops the
         // socket, not our writes). A burst of pushes also queues briefly, so the stream is ended
         // only if it is still this far behind a while later; Envoy then reconnects and gets the
@@ -211,7 +234,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       fail(code: XdsErrorCode, message: string) {
         if (ended) return;
         cleanup();
-        call.emit('error', { code: grpcStatusOf(code), details: message });
+        call.fail(grpcStatusOf(code), message);
       },
       async bindNode(node: Node) {
         let group: string;
@@ -315,13 +338,12 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     };
     if (options.authenticate !== undefined) {
       const authenticate = options.authenticate;
-      const auth = call.getAuthContext();
       busy = true;
       void Promise.resolve()
         .then(() =>
           authenticate({
-            metadata: call.metadata,
-            peerCertificate: auth.sslPeerCertificate,
+            metadata: auth.metadata,
+            peerCertificate: auth.peerCertificate,
             transportSecurityType: auth.transportSecurityType,
             peer: record.peer,
             protocol: protocolKind,
@@ -348,7 +370,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         );
     }
 
-    call.on('data', (bytes: Buffer) => {
+    call.onMessage = (bytes: Buffer) => {
       if (ended) return;
       if (busy || queue.length > 0) {
         if (queue.length >= MAX_QUEUED_REQUESTS) {
@@ -366,16 +388,27 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
           drain();
         });
       }
-    });
-    call.on('end', endStream);
-    call.on('cancelled', cleanup);
-    call.on('close', cleanup);
-    call.on('error', cleanup);
+    };
+    call.onEnd = endStream;
+    call.onClose = cleanup;
   };
 
+  /** grpc-js entry points (transport 'grpc-js' and addTo()). */
+  const fromGrpcJs = (call: ServerDuplexStream<Buffer, Buffer>, kind: 'sotw' | 'delta'): void => {
+    const auth = call.getAuthContext();
+    handle(adsCallFromGrpcJs(call), { metadata: call.metadata, peerCertificate: auth.sslPeerCertificate, transportSecurityType: auth.transportSecurityType }, kind);
+  };
   const implementation = {
-    streamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => handle(call, 'sotw'),
-    deltaAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => handle(call, 'delta'),
+    streamAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => fromGrpcJs(call, 'sotw'),
+    deltaAggregatedResources: (call: ServerDuplexStream<Buffer, Buffer>) => fromGrpcJs(call, 'delta'),
+  };
+  /** Native entry points of the compact HTTP/2 transport: its ServerCall is an AdsCall. */
+  const fromH2 = (kind: 'sotw' | 'delta') => (call: ServerCall, metadata: Metadata): void => {
+    handle(call, { metadata, peerCertificate: call.peerCertificate, transportSecurityType: call.secure ? 'ssl' : undefined }, kind);
+  };
+  const h2Handlers: Record<string, CallHandler> = {
+    [ADS_SERVICE.streamAggregatedResources!.path]: fromH2('sotw'),
+    [ADS_SERVICE.deltaAggregatedResources!.path]: fromH2('delta'),
   };
 
   return {
@@ -384,7 +417,33 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       server.addService(ADS_SERVICE, implementation);
     },
     async listen(listenOptions = {}) {
-      if (grpcServer !== undefined) throw new XdsError('INVALID_ARGUMENT', 'listen: already listening');
+      if (grpcServer !== undefined || h2Server !== undefined) throw new XdsError('INVALID_ARGUMENT', 'listen: already listening');
+      const transport = listenOptions.transport ?? 'h2';
+      if (transport !== 'h2' && transport !== 'grpc-js') {
+        throw new XdsError('INVALID_ARGUMENT', `transport: must be 'h2' or 'grpc-js', got ${JSON.stringify(transport)}`);
+      }
+      const host = listenOptions.host ?? '127.0.0.1';
+      const given = listenOptions.credentials;
+      const credentials: XdsServerCredentials | undefined = isXdsServerCredentials(given) ? given : undefined;
+      if (transport === 'h2') {
+        if (given !== undefined && credentials === undefined) {
+          throw new XdsError('INVALID_ARGUMENT', "credentials: the h2 transport needs the object createXdsServerCredentials() returns (it holds the PEM material), not a grpc-js ServerCredentials");
+        }
+        const server = createGrpcServer({
+          maxReceiveMessageBytes: 16 * 1024 * 1024,
+          maxSendMessageBytes: 64 * 1024 * 1024,
+          keepaliveTimeMs: 60_000,
+          keepaliveTimeoutMs: 20_000,
+          ...listenOptions.h2Options,
+          handlers: h2Handlers,
+          services: listenOptions.extraServices ?? [],
+        });
+        h2Server = server;
+        const tls = credentials?.tlsOptions();
+        const port = await server.listen({ host, port: listenOptions.port ?? 0, ...(tls === undefined ? {} : { tls }) });
+        if (tls !== undefined) stopTlsUpdates = credentials!.onUpdate((next) => server.updateTls(next));
+        return port;
+      }
       const server = new Server({
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
         'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -399,12 +458,11 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       for (const extra of listenOptions.extraServices ?? []) server.addService(extra.definition, extra.implementation);
       if (listenOptions.compactHttp2 !== false) compactHttp2(server);
       grpcServer = server;
-      const host = listenOptions.host ?? '127.0.0.1';
       const address = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
       return new Promise<number>((resolve, reject) => {
         server.bindAsync(
           `${address}:${listenOptions.port ?? 0}`,
-          listenOptions.credentials ?? ServerCredentials.createInsecure(),
+          credentials?.credentials ?? (given as ServerCredentials | undefined) ?? ServerCredentials.createInsecure(),
           (err, port) => (err !== null ? reject(err) : resolve(port)),
         );
       });
@@ -424,6 +482,11 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     async close() {
       closing = true;
       for (const end of [...open]) end();
+      stopTlsUpdates?.();
+      if (h2Server !== undefined) {
+        await h2Server.close(2000);
+        return;
+      }
       const server = grpcServer;
       if (server === undefined) return;
       await new Promise<void>((resolve) => {

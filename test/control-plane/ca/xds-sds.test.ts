@@ -185,7 +185,7 @@ describe('mTLS on the xDS connection', () => {
     const secrets = createSecretsProvider(ca);
     const server = createXdsServer({ cache, authenticate: createStreamAuthenticator(ca), secrets });
     secrets.connect((id) => server.notifySecretsChanged(id));
-    const address = `127.0.0.1:${await server.listen({ credentials: creds.credentials })}`;
+    const address = `127.0.0.1:${await server.listen({ credentials: creds })}`;
     const trust = serving.current().clientCa;
     const clients: Array<{ close(): void }> = [];
     try {

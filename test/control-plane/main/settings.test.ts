@@ -28,7 +28,7 @@ describe('parseSettings', () => {
     expect(s).toEqual({
       dataDir: './.meshward',
       trustDomain: 'meshward.local',
-      xds: { host: '127.0.0.1', port: 18000, tls: 'off', tlsServerNames: [], debounceQuietMs: 100, debounceMaxDelayMs: 1000, joinTokens: true, proxylessRbac: true },
+      xds: { host: '127.0.0.1', port: 18000, tls: 'off', transport: 'h2', tlsServerNames: [], debounceQuietMs: 100, debounceMaxDelayMs: 1000, joinTokens: true, proxylessRbac: true },
       api: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 1048576, tls: 'off', publicDocs: false },
       ca: {
         keyAlgorithm: 'ECDSA_P256',
@@ -81,6 +81,7 @@ describe('parseSettings', () => {
     ['a rotation fraction of 1', { env: { MESHWARD_ROTATION_FRACTION: '1' } }, 'ca.rotationFraction (env MESHWARD_ROTATION_FRACTION): must be a number in (0, 0.9]'],
     ['an unknown key algorithm', { env: { MESHWARD_CA_KEY_ALGORITHM: 'ed25519' } }, 'ca.keyAlgorithm (env MESHWARD_CA_KEY_ALGORITHM): must be one of ECDSA_P256'],
     ['an unknown TLS mode', { env: { MESHWARD_XDS_TLS: 'mtls' } }, "xds.tls (env MESHWARD_XDS_TLS): must be one of off, tls, got \"mtls\""],
+    ['an unknown xDS transport', { env: { MESHWARD_XDS_TRANSPORT: 'nghttp2' } }, "xds.transport (env MESHWARD_XDS_TRANSPORT): must be one of h2, grpc-js, got \"nghttp2\""],
     ['an unknown API TLS mode', { env: { MESHWARD_API_TLS: 'https' } }, 'api.tls (env MESHWARD_API_TLS): must be one of off, tls, mtls, got "https"'],
     ['a bad boolean', { env: { MESHWARD_XDS_JOIN_TOKENS: 'maybe' } }, 'xds.joinTokens (env MESHWARD_XDS_JOIN_TOKENS): must be true or false'],
     ['a bad host', { env: { MESHWARD_API_HOST: 'not a host' } }, 'api.host (env MESHWARD_API_HOST): must be an IP address or a host name'],

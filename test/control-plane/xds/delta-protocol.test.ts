@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeltaAdsClient } from '../../xds-clients/delta-ads-client.js';
 import { TypeUrl, createSnapshot } from './support.js';
-import { eventually, startHarness, type Harness } from './harness.js';
+import { TRANSPORTS, eventually, startHarness, type Harness } from './harness.js';
 import { meshResources } from './fixtures.js';
 
 const LDS = TypeUrl.Listener;
@@ -18,16 +18,16 @@ async function client(id: string, opts: Partial<Parameters<typeof DeltaAdsClient
 }
 const fleetOf = (id: string) => h.server.fleet.byNode(id)[0];
 
-beforeEach(async () => {
-  h = await startHarness();
-  h.publish('role=sidecar', 'v1');
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await h.close();
-});
 
-describe('delta ADS', () => {
+describe.each(TRANSPORTS)('delta ADS (transport %s)', (transport) => {
+  beforeEach(async () => {
+    h = await startHarness({}, { transport });
+    h.publish('role=sidecar', 'v1');
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await h.close();
+  });
   it('wildcard CDS, named EDS; a change sends only the changed resource, with per-resource versions', async () => {
     const c = await client('d1');
     c.subscribe(CDS, []);

@@ -6,6 +6,10 @@ import {
   type XdsServer,
   type XdsServerOptions,
 } from './support.js';
+import type { ListenOptions } from '../../../control-plane/src/xds/xds-server.js';
+
+/** Both transports the xDS server can listen on; protocol suites run over each. */
+export const TRANSPORTS = ['h2', 'grpc-js'] as const;
 import { meshResources, type MeshOptions } from './fixtures.js';
 
 export interface Harness {
@@ -18,10 +22,10 @@ export interface Harness {
 }
 
 /** A plaintext xDS server on 127.0.0.1:0 with a fresh cache. */
-export async function startHarness(options: Omit<XdsServerOptions, 'cache'> = {}): Promise<Harness> {
+export async function startHarness(options: Omit<XdsServerOptions, 'cache'> = {}, listen: ListenOptions = {}): Promise<Harness> {
   const cache = createSnapshotCache();
   const server = createXdsServer({ cache, ...options });
-  const port = await server.listen();
+  const port = await server.listen(listen);
   return {
     cache,
     server,

@@ -4,7 +4,7 @@ import { DiscoveryRequestSchema } from '../../../control-plane/src/gen/envoy/ser
 import { RouteConfigurationSchema } from '../../../control-plane/src/gen/envoy/config/route/v3/route_pb.js';
 import { SotwAdsClient } from '../../xds-clients/sotw-ads-client.js';
 import { TypeUrl } from './support.js';
-import { eventually, startHarness, type Harness } from './harness.js';
+import { TRANSPORTS, eventually, startHarness, type Harness } from './harness.js';
 
 const LDS = TypeUrl.Listener;
 const CDS = TypeUrl.Cluster;
@@ -20,16 +20,16 @@ async function client(id: string, opts: Partial<Parameters<typeof SotwAdsClient.
   return c;
 }
 
-beforeEach(async () => {
-  h = await startHarness();
-  h.publish('role=sidecar', 'v1');
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await h.close();
-});
 
-describe('SotW ADS', () => {
+describe.each(TRANSPORTS)('SotW ADS (transport %s)', (transport) => {
+  beforeEach(async () => {
+    h = await startHarness({}, { transport });
+    h.publish('role=sidecar', 'v1');
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await h.close();
+  });
   it('serves an Envoy-like bootstrap: CDS/LDS wildcard, then EDS/RDS/ECDS by name, all ACKed', async () => {
     const c = await client('envoy-1');
     c.subscribe(CDS, []);
@@ -291,7 +291,7 @@ describe('SotW ADS', () => {
       },
     });
     const server = createXdsServer({ cache });
-    const port = await server.listen();
+    const port = await server.listen({ transport });
     const c = await SotwAdsClient.connect({ address: `127.0.0.1:${port}`, node: { id: 'no-role' } });
     c.subscribe(CDS, []);
     expect(await c.status).toEqual({ code: 3, details: 'node: metadata "role" must be one of gateway, sidecar, proxyless' });

@@ -16,7 +16,7 @@ import {
   type XdsServer,
 } from './support.js';
 import { meshResources, secretsOf } from './fixtures.js';
-import { eventually } from './harness.js';
+import { TRANSPORTS, eventually } from './harness.js';
 import { createTestPki, type TestPki } from './test-pki.js';
 
 const SDS = TypeUrl.Secret;
@@ -198,7 +198,7 @@ describe('stream authentication and per-identity SDS', () => {
   });
 });
 
-describe('TLS and mTLS on the xDS connection', () => {
+describe.each(TRANSPORTS)('TLS and mTLS on the xDS connection (transport %s)', (transport) => {
   let pki: TestPki;
   beforeAll(() => {
     pki = createTestPki();
@@ -218,7 +218,7 @@ describe('TLS and mTLS on the xDS connection', () => {
       },
     });
     const creds = createXdsServerCredentials({ mode: 'tls', certificateChain: pki.serverCert, privateKey: pki.serverKey, clientCa: pki.caPem, clientCertificates: 'optional' });
-    const port = await server.listen({ credentials: creds.credentials });
+    const port = await server.listen({ credentials: creds, transport });
     const address = `127.0.0.1:${port}`;
     const bobCert = pki.client(BOB);
     const viaCert = await SotwAdsClient.connect({ address, tls: { ca: pki.caPem, ...bobCert }, node: { id: 'bob-tls', metadata: { role: 'sidecar' } } });
@@ -243,7 +243,7 @@ describe('TLS and mTLS on the xDS connection', () => {
     const cache = createSnapshotCache();
     const server = createXdsServer({ cache, authenticate });
     const creds = createXdsServerCredentials({ mode: 'tls', certificateChain: pki.serverCert, privateKey: pki.serverKey, clientCa: pki.caPem, clientCertificates: 'required' });
-    const port = await server.listen({ credentials: creds.credentials });
+    const port = await server.listen({ credentials: creds, transport });
     const failed = await SotwAdsClient.connect({ address: `127.0.0.1:${port}`, tls: { ca: pki.caPem }, node: { id: 'n' } }).then(
       async (c) => {
         c.subscribe(SDS, ['default']);
