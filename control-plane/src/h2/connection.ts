@@ -391,7 +391,6 @@ export abstract class H2Stream {
     } catch (err) {
       this.connection.reportCallbackError(this, err);
     }
-    if ((this.flags & (S_CLOSED | S_LOCAL_ENDED)) === S_LOCAL_ENDED) this.terminate('done', 'NO_ERROR');
   }
 
   /** Returns consumed bytes to the peer when they reach half the window (not after END_STREAM). */
@@ -440,7 +439,9 @@ export class H2Connection implements FrameSink {
   readonly host: ConnectionHost;
   private readonly reader = new FrameReader(DEFAULT_MAX_FRAME_SIZE);
   private decoder: HpackDecoder | undefined = undefined;
-  private readonly streams = new Map<number, H2Stream>();
+  /** Open streams: the usual single one in a slot, a Map only when there are more (saves ~200 bytes per idle connection). */
+  private stream1: H2Stream | undefined = undefined;
+  private moreStreams: Map<number, H2Stream> | undefined = undefined;
   private ready: H2Stream[] | undefined = undefined;
   private flags = 0;
   private readState = R_PREFACE;
@@ -492,7 +493,20 @@ export class H2Connection implements FrameSink {
 
   /** Open streams. */
   get streamCount(): number {
-    return this.streams.size;
+    return (this.stream1 === undefined ? 0 : 1) + (this.moreStreams === undefined ? 0 : this.moreStreams.size);
+  }
+
+  private getStream(id: number): H2Stream | undefined {
+    const first = this.stream1;
+    if (first !== undefined && first.id === id) return first;
+    return this.moreStreams === undefined ? undefined : this.moreStreams.get(id);
+  }
+
+  /** Every open stream (a copy), for the host (shutdown). */
+  openStreams(): H2Stream[] {
+    const out: H2Stream[] = this.stream1 === undefined ? [] : [this.stream1];
+    if (this.moreStreams !== undefined) for (const stream of this.moreStreams.values()) out.push(stream);
+    return out;
   }
   get closed(): boolean {
     return (this.flags & C_CLOSED) !== 0;
@@ -620,11 +634,9 @@ export class H2Connection implements FrameSink {
           break;
       }
     } catch (err) {
-      if (err instanceof H2Error) {
-        this.connectionError(err);
-        return false;
-      }
-      throw err;
+      // A bug or a host failure must not take the process down: it ends this connection only.
+      this.connectionError(err instanceof H2Error ? err : new H2Error('INTERNAL_ERROR', `internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      return false;
     }
     return this.readState !== R_DONE;
   }
@@ -644,8 +656,11 @@ export class H2Connection implements FrameSink {
     // The connection window is returned as soon as a frame is read: stream windows bound what is held.
     this.creditConnection(length);
     const endStream = (flags & Flag.END_STREAM) !== 0;
-    if (length === 0 && !endStream) this.countAbuse('emptyData');
-    const stream = this.streams.get(streamId);
+    if (length === 0 && !endStream) {
+      this.countAbuse('emptyData');
+      if (this.readState === R_DONE) return;
+    }
+    const stream = this.getStream(streamId);
     if (stream === undefined) {
       if (streamId > this.lastStreamId || (streamId & 1) === 0) throw new H2Error('PROTOCOL_ERROR', `DATA on idle stream ${streamId}`);
       return; // closed (we may have reset it; frames in flight are ignored)
@@ -717,7 +732,7 @@ export class H2Connection implements FrameSink {
       else throw new H2Error('COMPRESSION_ERROR', `header block on stream ${streamId} does not decode: ${(err as Error).message}`, { cause: err });
     }
     const endStream = (flags & Flag.END_STREAM) !== 0;
-    const stream = this.streams.get(streamId);
+    const stream = this.getStream(streamId);
     if (stream !== undefined) {
       // Trailers from the client: they must end the stream.
       if (stream.remoteEnded) stream.reset('STREAM_CLOSED');
@@ -731,7 +746,7 @@ export class H2Connection implements FrameSink {
       throw new H2Error('PROTOCOL_ERROR', `HEADERS on stream ${streamId} after stream ${this.lastStreamId} (stream ids must increase)`);
     }
     this.lastStreamId = streamId;
-    if ((this.flags & (C_GOAWAY_SENT | C_GOAWAY_RECEIVED)) !== 0 || this.streams.size >= this.host.config.maxConcurrentStreams) {
+    if ((this.flags & (C_GOAWAY_SENT | C_GOAWAY_RECEIVED)) !== 0 || this.streamCount >= this.host.config.maxConcurrentStreams) {
       this.countAbuse('refused');
       if (this.readState !== R_DONE) this.writeControl(encodeRstStream(streamId, h2ErrorCodeValue('REFUSED_STREAM')));
       return;
@@ -745,7 +760,7 @@ export class H2Connection implements FrameSink {
     if (streamId > this.lastStreamId || (streamId & 1) === 0) throw new H2Error('PROTOCOL_ERROR', `RST_STREAM on idle stream ${streamId}`);
     this.countAbuse('resets');
     if (this.readState === R_DONE) return;
-    const stream = this.streams.get(streamId);
+    const stream = this.getStream(streamId);
     if (stream !== undefined) stream.terminate('reset', h2ErrorCodeName(payload.readUInt32BE(0)));
   }
 
@@ -787,7 +802,7 @@ export class H2Connection implements FrameSink {
       }
     }
     if (windowDelta !== 0) {
-      for (const stream of this.streams.values()) {
+      for (const stream of this.openStreams()) {
         stream.sendWindow += windowDelta;
         if (stream.sendWindow > MAX_WINDOW_SIZE) throw new H2Error('FLOW_CONTROL_ERROR', `SETTINGS_INITIAL_WINDOW_SIZE change overflows the window of stream ${stream.id}`);
         if (windowDelta > 0 && stream.sendWindow > 0 && stream.hasOutbound) this.schedule(stream);
@@ -820,7 +835,7 @@ export class H2Connection implements FrameSink {
       // The client gives up on the connection with an error: its streams are over.
       this.closeStreams();
     }
-    if (this.streams.size === 0) this.endSocket();
+    if (this.streamCount === 0) this.endSocket();
   }
 
   private onWindowUpdate(streamId: number, payload: Buffer): void {
@@ -833,7 +848,7 @@ export class H2Connection implements FrameSink {
       this.flush();
       return;
     }
-    const stream = this.streams.get(streamId);
+    const stream = this.getStream(streamId);
     if (stream === undefined) {
       if (streamId > this.lastStreamId || (streamId & 1) === 0) throw new H2Error('PROTOCOL_ERROR', `WINDOW_UPDATE on idle stream ${streamId}`);
       return;
@@ -855,7 +870,7 @@ export class H2Connection implements FrameSink {
 
   /** A malformed PRIORITY: RST_STREAM FRAME_SIZE_ERROR on an open stream; the stream is otherwise unknown to us. */
   private resetUnknownOrOpen(streamId: number, code: H2ErrorCode): void {
-    const stream = this.streams.get(streamId);
+    const stream = this.getStream(streamId);
     if (stream !== undefined) stream.reset(code);
     else this.writeControl(encodeRstStream(streamId, h2ErrorCodeValue(code)));
   }
@@ -900,20 +915,24 @@ export class H2Connection implements FrameSink {
 
   /** Registers a stream the host created for a request (from onRequest). */
   addStream(stream: H2Stream): void {
-    this.streams.set(stream.id, stream);
+    if (this.stream1 === undefined) this.stream1 = stream;
+    else (this.moreStreams ??= new Map()).set(stream.id, stream);
   }
 
   /** @internal */
   removeStream(stream: H2Stream): void {
-    if (this.streams.get(stream.id) !== stream) return;
-    this.streams.delete(stream.id);
+    if (this.stream1 === stream) this.stream1 = undefined;
+    else if (this.moreStreams !== undefined && this.moreStreams.get(stream.id) === stream) {
+      this.moreStreams.delete(stream.id);
+      if (this.moreStreams.size === 0) this.moreStreams = undefined;
+    } else return;
     if (this.ready !== undefined) {
       const i = this.ready.indexOf(stream);
       if (i >= 0) this.ready.splice(i, 1);
       if (this.ready.length === 0) this.ready = undefined;
     }
     stream.inReadyList = false;
-    if (this.streams.size === 0 && (this.flags & (C_GOAWAY_SENT | C_GOAWAY_RECEIVED)) !== 0) this.endSocket();
+    if (this.streamCount === 0 && (this.flags & (C_GOAWAY_SENT | C_GOAWAY_RECEIVED)) !== 0) this.endSocket();
   }
 
   /** Answers a request without creating a stream: HEADERS with END_STREAM (+ RST_STREAM NO_ERROR if the client has not half-closed). */
@@ -924,7 +943,7 @@ export class H2Connection implements FrameSink {
 
   /** Resets a stream that was never registered (malformed request). */
   resetStream(streamId: number, code: H2ErrorCode): void {
-    const stream = this.streams.get(streamId);
+    const stream = this.getStream(streamId);
     if (stream !== undefined) stream.reset(code);
     else this.writeRaw(encodeRstStream(streamId, h2ErrorCodeValue(code)));
   }
@@ -957,7 +976,8 @@ export class H2Connection implements FrameSink {
         if (this.ready.length === 0) this.ready = undefined;
         stream.inReadyList = false;
         const more = stream.writeFrame(this.sendWindow);
-        if (more || (stream.hasOutbound && !stream.isClosed && stream.sendWindow > 0)) {
+        // (A write callback may already have re-scheduled the stream.)
+        if (!stream.inReadyList && (more || (stream.hasOutbound && !stream.isClosed && stream.sendWindow > 0))) {
           stream.inReadyList = true;
           if (this.ready === undefined) this.ready = [stream];
           else this.ready.push(stream);
@@ -1018,13 +1038,9 @@ export class H2Connection implements FrameSink {
     if ((this.flags & (C_GOAWAY_SENT | C_SOCKET_GONE)) !== 0) return;
     this.flags |= C_GOAWAY_SENT;
     this.writeRaw(encodeGoaway(this.lastStreamId, 0, 'server shutting down'));
-    if (this.streams.size === 0) this.endSocket();
+    if (this.streamCount === 0) this.endSocket();
   }
 
-  /** Every open stream, for the host (shutdown). */
-  openStreams(): H2Stream[] {
-    return [...this.streams.values()];
-  }
 
   /** Destroys the socket now; streams terminate with 'connection'. */
   destroy(): void {
@@ -1034,8 +1050,8 @@ export class H2Connection implements FrameSink {
   }
 
   private closeStreams(): void {
-    if (this.streams.size === 0) return;
-    for (const stream of [...this.streams.values()]) stream.terminate('connection', 'CANCEL');
+    if (this.streamCount === 0) return;
+    for (const stream of this.openStreams()) stream.terminate('connection', 'CANCEL');
   }
 
   private endSocket(): void {

@@ -564,7 +564,8 @@ class GrpcServerImpl implements GrpcServer, ConnectionHost {
   private armDeadlineTimer(at: number): void {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineAt = at;
-    this.deadlineTimer = setTimeout(() => this.expireDeadlines(), Math.max(0, at - Date.now()));
+    // setTimeout takes at most 2^31-1 ms (a longer grpc-timeout just re-arms when this fires).
+    this.deadlineTimer = setTimeout(() => this.expireDeadlines(), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
     this.deadlineTimer.unref();
   }
 
@@ -644,9 +645,6 @@ class GrpcServerImpl implements GrpcServer, ConnectionHost {
       socket.destroy();
       return;
     }
-    socket.on('error', () => {
-      // Before the connection attaches its own listener (TLS sockets already had one), errors are ignored.
-    });
     const connection = new H2Connection(socket, this);
     this.connections.add(connection);
   }

@@ -73,13 +73,36 @@ describe('h2 gRPC server with @grpc/grpc-js clients (native handlers)', () => {
           call.write(Buffer.from('hello'));
           call.onClose = () => hangClosed.push('closed');
         },
+        '/test.Echo/Chain': (call) => {
+          // Paced writes: the next message is written from the previous one's onWritten.
+          let i = 0;
+          const next = (): void => {
+            if (i === 300) {
+              call.end();
+              return;
+            }
+            const n = i++;
+            call.write(Buffer.alloc(n % 2 === 0 ? 20_000 : 10, n % 256), next);
+          };
+          call.onEnd = next;
+        },
         '/test.Echo/Throw': () => {
           throw new Error('boom');
+        },
+        '/test.Echo/ThrowLater': (call) => {
+          call.onMessage = () => {
+            throw new Error('kaboom in onMessage');
+          };
         },
       },
     });
     port = await server.listen();
-    client = rawClient(`127.0.0.1:${port}`, { ...METHODS, throws: { path: '/test.Echo/Throw', requestStream: false, responseStream: false } });
+    client = rawClient(`127.0.0.1:${port}`, {
+      ...METHODS,
+      throws: { path: '/test.Echo/Throw', requestStream: false, responseStream: false },
+      chain: { path: '/test.Echo/Chain', requestStream: false, responseStream: true },
+      throwsLater: { path: '/test.Echo/ThrowLater', requestStream: false, responseStream: false },
+    });
   });
   afterAll(async () => {
     client.close();
@@ -129,6 +152,35 @@ describe('h2 gRPC server with @grpc/grpc-js clients (native handlers)', () => {
     expect(big[1]!.every((x) => x === 1)).toBe(true);
   });
 
+  it('50 concurrent server-streaming calls on one connection share the windows and all complete', async () => {
+    const results = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            let bytes = 0;
+            const call = client.serverStream!(Buffer.from('4x50000'));
+            call.on('data', (b: Buffer) => (bytes += b.length));
+            call.on('error', reject);
+            call.on('end', () => resolve(bytes));
+          }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, () => 200_000));
+  });
+
+  it('writes paced by onWritten (each write from the previous callback) arrive in order', async () => {
+    const got = await new Promise<Buffer[]>((resolve, reject) => {
+      const out: Buffer[] = [];
+      const call = client.chain!(Buffer.from('go'));
+      call.on('data', (b: Buffer) => out.push(b));
+      call.on('error', reject);
+      call.on('end', () => resolve(out));
+    });
+    expect(got.length).toBe(300);
+    expect(got.every((b, n) => b.length === (n % 2 === 0 ? 20_000 : 10) && b[0] === n % 256)).toBe(true);
+  });
+
   it('bidi echo', async () => {
     const call = client.bidi!();
     const got: string[] = [];
@@ -176,6 +228,9 @@ describe('h2 gRPC server with @grpc/grpc-js clients (native handlers)', () => {
     const err = (await unary('throws', Buffer.from('x')).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INTERNAL);
     expect(errors.some((m) => m.includes('boom'))).toBe(true);
+    const later = (await unary('throwsLater', Buffer.from('x')).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(later.code).toBe(grpc.status.INTERNAL);
+    expect(errors.some((m) => m.includes('kaboom in onMessage'))).toBe(true);
     // The server keeps serving.
     expect((await unary('unary', Buffer.from('again'))).toString()).toBe('echo:again');
   });

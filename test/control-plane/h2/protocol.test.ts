@@ -301,6 +301,40 @@ describe('h2 connection protocol (raw frames)', () => {
     await big.close(100);
   });
 
+  it('socket backpressure: a client that does not read stalls the writes (onWritten waits), then everything arrives', async () => {
+    const size = 24 * 1024 * 1024;
+    const written: number[] = [];
+    const big = createGrpcServer({
+      handlers: {
+        [PATH]: (call) => {
+          call.onEnd = () => {
+            call.write(Buffer.alloc(size, 1), () => written.push(1));
+            call.write(Buffer.alloc(size, 2), () => written.push(2));
+            call.end();
+          };
+        },
+      },
+    });
+    const bigPort = await big.listen();
+    const c = await RawClient.connect(bigPort, { settings: [[Setting.INITIAL_WINDOW_SIZE, 2 ** 31 - 1], [Setting.MAX_FRAME_SIZE, 2 ** 24 - 1]] });
+    clients.push(c);
+    c.send(encodeWindowUpdate(0, 2 ** 31 - 1 - 65_535));
+    await sleep(20);
+    c.socket.pause();
+    c.request(1, PATH, { endStream: true });
+    await sleep(300);
+    expect(written).toEqual([]);
+    c.socket.resume();
+    const end = await c.waitFor((f) => f.type === FrameType.HEADERS && (f.flags & Flag.END_STREAM) !== 0, 10_000);
+    expect(end.streamId).toBe(1);
+    expect(written).toEqual([1, 2]);
+    const data = c.frames.filter((f) => f.type === FrameType.DATA);
+    expect(data.reduce((n, f) => n + f.payload.length, 0)).toBe(2 * (size + 5));
+    expect(Math.max(...data.map((f) => f.payload.length))).toBeLessThanOrEqual(256 * 1024);
+    c.frames.length = 0;
+    await big.close(100);
+  });
+
   it('SETTINGS_INITIAL_WINDOW_SIZE change applies to open streams (may go negative) and resumes sending', async () => {
     const big = createGrpcServer({
       handlers: {
@@ -426,6 +460,31 @@ describe('h2 connection protocol (raw frames)', () => {
     const rst = await c.waitFor((f) => f.type === FrameType.RST_STREAM && f.streamId === id);
     expect(rst.payload.readUInt32BE(0)).toBe(GOAWAY_CODES.PROTOCOL_ERROR);
     expect(c.frames.some((f) => f.type === FrameType.GOAWAY)).toBe(false);
+  });
+
+  it('HEADERS with PADDED and PRIORITY flags opens the call', async () => {
+    const c = await connect();
+    const block = encodeHeaderBlock([[':method', 'POST'], [':scheme', 'http'], [':path', PATH], ['content-type', 'application/grpc']]);
+    const payload = Buffer.concat([Buffer.from([3]), Buffer.from([0, 0, 0, 0, 200]), block, Buffer.alloc(3)]);
+    c.frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.PADDED | Flag.PRIORITY, 1, payload);
+    c.message(1, Buffer.from('p'), true);
+    const t = await c.waitFor((f) => f.type === FrameType.HEADERS && (f.flags & Flag.END_STREAM) !== 0);
+    expect(c.headers(t)['grpc-status']).toBe('0');
+  });
+
+  it('connection loss → onClose for every open call', async () => {
+    const c = await connect();
+    const before = calls.length;
+    c.request(1, PATH);
+    c.request(3, PATH);
+    for (let i = 0; i < 50 && calls.length < before + 2; i++) await sleep(5);
+    const mine = calls.slice(before);
+    let closed = 0;
+    for (const call of mine) call.onClose = () => closed++;
+    c.close();
+    for (let i = 0; i < 100 && closed < 2; i++) await sleep(5);
+    expect(closed).toBe(2);
+    expect(mine.every((call) => call.closed)).toBe(true);
   });
 
   it('counts protocol errors', () => {
