@@ -45,9 +45,10 @@ export interface ClosedLoopOptions {
   readonly validate?: CandidateValidator;
   readonly sinks?: readonly AlertSink[];
   /**
-   * Where the ALS server listens on its own port. Absent: it does not listen; register it on the
-   * ADS server's grpc-js server with `closedLoop.als.addTo(server)` (one port, as the bootstraps in
-   * envoy/ expect), or feed records with `ingest`.
+   * Where the ALS server listens on its own port. Absent: it does not listen; serve it on the ADS
+   * port by passing `closedLoop.als.service` in the xDS server's `listen({ extraServices })` (either
+   * transport; or `closedLoop.als.addTo(server)` on a grpc-js server of your own) — one port, as the
+   * bootstraps in envoy/ expect — or feed records with `ingest`.
    */
   readonly als?: { readonly host: string; readonly port: number; readonly credentials?: ServerCredentials };
   /** Admits or refuses each ALS stream (see `AlsServerOptions.authenticate`). Defaults to admitting all. */

@@ -1,6 +1,7 @@
 /**
  * meshward's aggregated xDS server: snapshot cache, debounced publisher, SotW and delta ADS on
- * @grpc/grpc-js, per-identity SDS and the fleet view. Wiring only; each concept lives in its file.
+ * meshward's compact HTTP/2 gRPC server (control-plane/src/h2; `transport: 'grpc-js'` for
+ * @grpc/grpc-js), per-identity SDS and the fleet view. Wiring only; each concept lives in its file.
  *
  * Typical use:
  * ```ts
@@ -35,28 +36,26 @@
  * responses are pre-built per (type snapshot, subscription) including a shared nonce, so a push to
  * 10k streams of a group writes one shared Buffer per stream (see wire.ts, snapshot.ts).
  *
- * MEMORY PER STREAM (Node 20, grpc-js 1.14, plaintext, every Envoy on its own HTTP/2 connection,
- * RSS after GC; `npm run bench:xds` prints these figures in one run). An idle xDS stream costs about
- * 31–34 KB RSS, of which the xDS state (stream record, per-type SotW/fleet state, ~20 closures) is
- * only 2–4 KB of V8 heap. The rest is the transport, and no option changes it:
- *  - TCP socket alone (node:net): ~4 KB.
- *  - node:http2 session with no stream: ~18–20 KB. nghttp2 allocates 21 KB per session (Node's own
+ * MEMORY PER STREAM (Node 20, plaintext, every Envoy on its own HTTP/2 connection, RSS after GC;
+ * `npm run bench:xds` prints these figures in one run, both transports). Transport 'h2' (default):
+ * about 8 KB RSS per idle xDS stream at 10,000 and 19,500 streams (5.5 KB of it V8 heap), of which
+ * the TCP socket is ~4 KB (libuv handle + net.Socket), meshward's HTTP/2 connection and call ~0.8 KB
+ * (h2/: numeric fields in two classes, no timer per connection, no buffer while idle, no HPACK
+ * table after our SETTINGS ACK) and the xDS state ~3 KB (stream record, per-type SotW/fleet state,
+ * closures). Transport 'grpc-js': 31–34 KB, and nothing under it can go below ~24 KB:
+ *  - node:http2 session with no stream: ~18 KB. nghttp2 allocates 21 KB per session (Node's own
  *    accounting, "nghttp2_memory" in a heap snapshot), 16 KB of it an outbound frame buffer whose size
- *    is fixed at compile time. Same 21 KB with settings initialWindowSize/maxFrameSize 16 KB,
- *    maxConcurrentStreams 4, maxHeaderListSize 8 KB, maxSessionMemory, maxSettings,
- *    peerMaxConcurrentStreams, paddingStrategy, maxOutstandingPings.
- *  - + one idle stream: ~23–25 KB (bare node:http2); bare grpc-js: ~28–32 KB (8 KB V8 heap: call,
- *    metadata, decoder, stream/socket states, keepalive timer per session).
- *  - TLS adds ~43 KB per connection (bare node:http2 over TLS: ~67 KB), so an mTLS fleet needs
- *    ~75 KB per Envoy.
- * So ≤ 20 KB per idle stream is below the node:http2 floor when each stream has its own connection.
- * What `listen()` does: `compactHttp2` (no HPACK dynamic tables; ~0.6 KB nghttp2, ~1.5 KB RSS per
- * connection) and channelz off (~1 KB per stream). Measured and NOT helping, so not set: glibc
- * MALLOC_ARENA_MAX=2 (sessions live in the main thread's arena), malloc_trim(0) (the memory is in
- * use, not fragmented), jemalloc via LD_PRELOAD (+3 KB), MALLOC_MMAP_THRESHOLD_ (within noise, one
- * mmap per 64 KB socket read), `--max-semi-space-size` (new space does not grow with idle streams).
- * Capacity planning: ~35 KB per plaintext stream (≈ 350 MB for 10k), ~80 KB with TLS; the open-file
- * limit (one socket per Envoy) must exceed the fleet size.
+ *    is fixed at compile time; no node:http2 option (window and frame sizes, concurrent streams,
+ *    header list size, maxSessionMemory, padding, pings) changes it, nor do glibc MALLOC_ARENA_MAX,
+ *    malloc_trim, MALLOC_MMAP_THRESHOLD_ or jemalloc.
+ *  - + one idle stream: ~23.5 KB (bare node:http2); bare grpc-js: ~28 KB (call, metadata, decoder,
+ *    stream/socket states, keepalive timer per session).
+ * That is why the xDS port has its own HTTP/2 server. With TLS add ~43 KB per connection on either
+ * transport (node:tls's OpenSSL state), so an mTLS fleet needs ~50 KB per Envoy on 'h2'.
+ * For 'grpc-js', `listen()` sets `compactHttp2` (no HPACK dynamic tables; ~1.5 KB per connection)
+ * and channelz off (~1 KB per stream). Capacity planning: ~10 KB per plaintext Envoy on 'h2'
+ * (≈ 100 MB for 10k); the open-file limit (one socket per Envoy, and one more for its access log
+ * stream) must exceed twice the fleet size.
  *
  * SEAMS FOR THE CA (control-plane/src/ca)
  *

@@ -158,14 +158,14 @@ describe('closed loop in the control plane: plaintext xDS port, telemetry.alsAut
   });
 });
 
-describe('closed loop in the control plane: TLS xDS port, telemetry.alsAuthentication credential', () => {
+describe.each(['h2', 'grpc-js'])('closed loop in the control plane: TLS xDS port (transport %s), telemetry.alsAuthentication credential', (transport) => {
   let dir: string;
   let cp: ControlPlane;
   let api: ReturnType<typeof apiClient>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mw-loop-tls-'));
-    cp = createControlPlane(parseSettings({ env: { ...baseEnv(dir), MESHWARD_XDS_TLS: 'tls', MESHWARD_ALS_AUTHENTICATION: 'credential' } }), {
+    cp = createControlPlane(parseSettings({ env: { ...baseEnv(dir), MESHWARD_XDS_TLS: 'tls', MESHWARD_XDS_TRANSPORT: transport, MESHWARD_ALS_AUTHENTICATION: 'credential' } }), {
       logger: pino({ level: 'silent' }),
       closedLoop: { signals: { bucketMs: 200, windowBuckets: 10 } },
     });

@@ -18,6 +18,8 @@ import {
 import { meshResources, secretsOf } from './fixtures.js';
 import { TRANSPORTS, eventually } from './harness.js';
 import { createTestPki, type TestPki } from './test-pki.js';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 
 const SDS = TypeUrl.Secret;
 const ALICE = 'spiffe://mesh.local/ns/prod/sa/alice';
@@ -260,6 +262,50 @@ describe.each(TRANSPORTS)('TLS and mTLS on the xDS connection (transport %s)', (
     await eventually(() => server.fleet.byNode('ok')[0]?.identity?.id === ALICE);
     ok.close();
     await server.close();
+  });
+
+  it('update() rotates the serving certificate for new connections without a restart', async () => {
+    const server = createXdsServer({ cache: createSnapshotCache() });
+    const creds = createXdsServerCredentials({ mode: 'tls', certificateChain: pki.serverCert, privateKey: pki.serverKey });
+    const port = await server.listen({ credentials: creds, transport });
+    const presented = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+          const cert = socket.getPeerCertificate();
+          socket.destroy();
+          resolve(cert.fingerprint256);
+        });
+        socket.on('error', reject);
+      });
+    const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
+    expect(await presented()).toBe(fingerprint(pki.serverCert));
+    const next = pki.client('spiffe://mesh.local/ns/cp/sa/xds-next');
+    creds.update({ certificateChain: next.cert, privateKey: next.key });
+    // grpc-js applies certificate updates asynchronously; new connections see them shortly after.
+    let served = '';
+    for (let i = 0; i < 60 && served !== fingerprint(next.cert); i++) {
+      served = await presented();
+      if (served !== fingerprint(next.cert)) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(served).toBe(fingerprint(next.cert));
+    await server.close();
+  });
+
+  it('listen() refuses what a transport cannot use, naming the field', async () => {
+    const creds = createXdsServerCredentials({ mode: 'tls', certificateChain: pki.serverCert, privateKey: pki.serverKey });
+    const bare = createXdsServer({ cache: createSnapshotCache() });
+    if (transport === 'h2') {
+      // A bare grpc-js ServerCredentials holds no PEM the h2 transport could use.
+      await expect(bare.listen({ credentials: creds.credentials, transport })).rejects.toThrow(/^credentials: the h2 transport needs the object createXdsServerCredentials\(\) returns/);
+    } else {
+      // grpc-js takes either form.
+      const port = await bare.listen({ credentials: creds.credentials, transport });
+      expect(port).toBeGreaterThan(0);
+    }
+    await bare.close();
+    const other = createXdsServer({ cache: createSnapshotCache() });
+    await expect(other.listen({ transport: 'http3' as 'h2' })).rejects.toThrow(/^transport: must be 'h2' or 'grpc-js', got "http3"/);
+    await other.close();
   });
 
   it('bad credential options are refused with the field named', () => {
