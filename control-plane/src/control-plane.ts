@@ -398,6 +398,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
         trustDomain: settings.trustDomain,
         ca: meshCa,
         fleet: xdsServer.fleet,
+        xdsTransport: () => xdsServer.transportStats(),
         controller,
         validateCandidate: controller.validateCandidate,
         metricsRegistries: [registry, closedLoop.registry],

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { CandidateValidator, Store } from '../store/store.js';
 import { StoreError } from '../store/store-error.js';
 import type { FleetView } from '../xds/fleet-view.js';
+import type { XdsTransportStats } from '../xds/xds-server.js';
 import type { ApiContext } from './api-context.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createFleetMetrics, type PublishReport } from './fleet-metrics.js';
@@ -45,6 +46,8 @@ export interface ApiOptions {
   readonly ca?: CertificateAuthorityPort;
   /** The xDS server's view of connected Envoys (fleet routes). Empty fleet without it. */
   readonly fleet?: FleetView;
+  /** The xDS server's transport counts (`XdsServer.transportStats`), for /metrics. */
+  readonly xdsTransport?: () => XdsTransportStats | undefined;
   /**
    * The controller (GET /v1/controller, and the fleet's `inSync` against each group's current
    * per-type versions). Without it /v1/controller answers 503 and `inSync` only checks that each
@@ -122,7 +125,7 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
 
   // xDS metrics from the fleet view (connected nodes, ACK/NACK, commit→ACK latency); pushes are
   // reported by whoever runs the publisher through `app.meshwardMetrics.recordPublish`.
-  const fleetMetrics = options.fleet === undefined ? undefined : createFleetMetrics({ registry: metrics.registry, fleet: options.fleet, store });
+  const fleetMetrics = options.fleet === undefined ? undefined : createFleetMetrics({ registry: metrics.registry, fleet: options.fleet, store, ...(options.xdsTransport === undefined ? {} : { transport: options.xdsTransport }) });
   app.decorate('meshwardMetrics', {
     recordPublish: (result: PublishReport, seconds: number) => fleetMetrics?.recordPublish(result, seconds),
   });

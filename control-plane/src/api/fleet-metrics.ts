@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 import type { FleetView } from '../xds/fleet-view.js';
+import type { XdsTransportStats } from '../xds/xds-server.js';
 
 /** What the publisher reports after each debounced publish (a subset of xds/publisher PublishResult). */
 export interface PublishReport {
@@ -27,10 +28,38 @@ const COMMIT_TIMES_KEPT = 256;
  * - `meshward_xds_commit_to_ack_seconds{type}`: from the commit of a config revision to each
  *   proxy's ACK of it (the end-to-end push latency operators care about);
  * - `meshward_xds_pushes_total{result}`, `meshward_xds_push_duration_seconds`,
- *   `meshward_xds_push_changes` (changes coalesced per push), fed by `recordPublish`.
+ *   `meshward_xds_push_changes` (changes coalesced per push), fed by `recordPublish`;
+ * - with `transport` (xds.transport h2): `meshward_xds_connections` (HTTP/2 connections on the
+ *   xDS port, ADS and access log streams alike) and `meshward_xds_protocol_errors_total`
+ *   (connections ended for HTTP/2 protocol errors or abuse limits), at scrape time.
  */
-export function createFleetMetrics(options: { registry: Registry; fleet: FleetView; store: Store }): FleetMetrics {
+export function createFleetMetrics(options: { registry: Registry; fleet: FleetView; store: Store; transport?: () => XdsTransportStats | undefined }): FleetMetrics {
   const { registry, fleet, store } = options;
+  const transport = options.transport;
+  if (transport !== undefined) {
+    new Gauge({
+      name: 'meshward_xds_connections',
+      help: 'HTTP/2 connections on the xDS port (ADS and access log streams; h2 transport).',
+      registers: [registry],
+      collect() {
+        const c = transport()?.connections;
+        if (c !== undefined) this.set(c);
+      },
+    });
+    let counted = 0;
+    new Counter({
+      name: 'meshward_xds_protocol_errors_total',
+      help: 'xDS-port connections ended for HTTP/2 protocol errors or abuse limits (h2 transport).',
+      registers: [registry],
+      collect() {
+        const e = transport()?.protocolErrors;
+        if (e !== undefined && e > counted) {
+          this.inc(e - counted);
+          counted = e;
+        }
+      },
+    });
+  }
   new Gauge({
     name: 'meshward_xds_connected_streams',
     help: 'Open ADS streams.',

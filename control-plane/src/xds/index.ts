@@ -138,6 +138,7 @@ export {
 export {
   createXdsServer,
   type XdsServer,
+  type XdsTransportStats,
   type XdsServerOptions,
   type ListenOptions,
 } from './xds-server.js';

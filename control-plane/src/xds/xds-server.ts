@@ -137,8 +137,20 @@ export interface XdsServer {
    * how many streams were ended.
    */
   endStreamsOf(identityId: string, code: XdsErrorCode, message: string): number;
+  /**
+   * The listening transport's own counts, for metrics: HTTP/2 connections on the port (ADS and
+   * access log streams alike) and connections ended for HTTP/2 protocol errors or abuse. Counts
+   * are known for the h2 transport only (undefined on grpc-js); undefined before `listen`.
+   */
+  transportStats(): XdsTransportStats | undefined;
   /** Stops accepting streams, ends open streams and closes the listening server (if `listen` was used). */
   close(): Promise<void>;
+}
+
+export interface XdsTransportStats {
+  readonly transport: 'h2' | 'grpc-js';
+  readonly connections: number | undefined;
+  readonly protocolErrors: number | undefined;
 }
 
 let nextStreamId = 1;
@@ -475,6 +487,14 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         ended++;
       }
       return ended;
+    },
+    transportStats() {
+      if (h2Server !== undefined) {
+        const st = h2Server.stats();
+        return { transport: 'h2', connections: st.connections, protocolErrors: st.protocolErrors };
+      }
+      if (grpcServer !== undefined) return { transport: 'grpc-js', connections: undefined, protocolErrors: undefined };
+      return undefined;
     },
     async notifySecretsChanged(identityId) {
       await secretStore.refresh(identityId);

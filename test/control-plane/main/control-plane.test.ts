@@ -176,6 +176,9 @@ describe('createControlPlane', () => {
       // the path to the fleet is measured
       const metrics = await fetch(`${cp.addresses!.api}/metrics`, { headers: { authorization: `Bearer ${readFileSync(cp.adminToken!.path, 'utf8').trim()}` } }).then((r) => r.text());
       expect(metrics).toMatch(/^meshward_xds_connected_streams 1$/m);
+      // the h2 transport's own counts: this Envoy's HTTP/2 connection, no protocol errors
+      expect(metrics).toMatch(/^meshward_xds_connections 1$/m);
+      expect(metrics).toMatch(/^meshward_xds_protocol_errors_total 0$/m);
       expect(Number(/^meshward_xds_pushes_total\{result="published"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
       expect(Number(/^meshward_xds_change_to_publish_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
       expect(metrics).toMatch(/^meshward_xds_groups_failing 0$/m);
