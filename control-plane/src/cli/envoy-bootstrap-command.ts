@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { createApiClient } from './api-client.js';
@@ -28,6 +29,13 @@ export interface BootstrapInput {
   readonly xdsPort: number;
   readonly adminPort?: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Path (as the Envoy sees it) of the control plane's trust bundle PEM. When set, xds_cluster and
+   * meshward_als get a TLS transport socket: ALPN h2, SNI = the control plane's host name, the chain
+   * verified against this bundle AND the certificate's DNS/IP SAN matched to the host, so a
+   * workload certificate from the same mesh CA (URI SAN only) cannot pose as the control plane.
+   */
+  readonly xdsCaFile?: string;
   /** Top comment lines (without `#`). */
   readonly comment: readonly string[];
   /** Template text; defaults to the file for `role`. */
@@ -67,7 +75,27 @@ export function renderBootstrap(input: BootstrapInput): string {
     doc.setIn([...sa, 'address'], input.xdsHost);
     doc.setIn([...sa, 'port_value'], input.xdsPort);
     // A host name needs DNS resolution; the templates use STATIC for the loopback default.
-    if (!/^[\d.]+$/.test(input.xdsHost) && !input.xdsHost.includes(':')) doc.setIn(['static_resources', 'clusters', i, 'type'], 'STRICT_DNS');
+    const isIp = isIP(input.xdsHost) !== 0;
+    if (!isIp) doc.setIn(['static_resources', 'clusters', i, 'type'], 'STRICT_DNS');
+    if (input.xdsCaFile !== undefined) {
+      doc.setIn(
+        ['static_resources', 'clusters', i, 'transport_socket'],
+        doc.createNode({
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+            ...(isIp ? {} : { sni: input.xdsHost }),
+            common_tls_context: {
+              alpn_protocols: ['h2'],
+              validation_context: {
+                trusted_ca: { filename: input.xdsCaFile },
+                match_typed_subject_alt_names: [{ san_type: isIp ? 'IP_ADDRESS' : 'DNS', matcher: { exact: input.xdsHost } }],
+              },
+            },
+          },
+        }),
+      );
+    }
   }
   if (input.adminPort !== undefined) doc.setIn(['admin', 'address', 'socket_address', 'port_value'], input.adminPort);
   doc.commentBefore = input.comment.map((l) => ` ${l}`).join('\n');
@@ -102,6 +130,7 @@ export const envoyBootstrapCommand: CliCommand = {
     'node-id': { type: 'string' },
     'xds-address': { type: 'string' },
     'admin-port': { type: 'string' },
+    'xds-ca-file': { type: 'string' },
     ttl: { type: 'string' },
   },
   help: `usage: meshward envoy bootstrap --identity spiffe://<trust domain>/ns/<ns>/sa/<sa> [flags] > envoy.yaml
@@ -119,6 +148,9 @@ Flags:
   --node-id <id>              Envoy node id (default <workload name>-<6 random hex>)
   --xds-address <host:port>   the control plane's xDS address as Envoy reaches it (default 127.0.0.1:18000)
   --admin-port <port>         Envoy admin port (default from the template: 9901 gateway, 9902 sidecar)
+  --xds-ca-file <path>        the control plane runs xds.tls: tls; <path> is where the Envoy finds
+                              the mesh trust bundle (a copy of <dataDir>/ca-bundle.pem). Adds TLS to
+                              xds_cluster and meshward_als, verifying the control plane's DNS/IP SAN
   --ttl <seconds>             join token lifetime (default: the control plane's ca.joinTokenTtl)
 
 ${CONNECTION_HELP}
@@ -136,6 +168,8 @@ Example:
     const roleFlag = stringFlag(flags, 'role');
     if (roleFlag !== undefined && roleFlag !== 'gateway' && roleFlag !== 'sidecar') throw CliError.usage(`--role: must be gateway or sidecar, got "${roleFlag}"`);
     const { host: xdsHost, port: xdsPort } = hostPort(stringFlag(flags, 'xds-address') ?? '127.0.0.1:18000');
+    const xdsCaFile = stringFlag(flags, 'xds-ca-file');
+    if (xdsCaFile !== undefined && !xdsCaFile.startsWith('/')) throw CliError.usage(`--xds-ca-file: "${xdsCaFile}" must be an absolute path (as the Envoy sees it)`);
     const adminRaw = stringFlag(flags, 'admin-port');
     const adminPort = adminRaw === undefined ? undefined : Number(adminRaw);
     if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535)) throw CliError.usage(`--admin-port: "${adminRaw}" is not a port (1-65535)`);
@@ -173,6 +207,7 @@ Example:
         joinToken: body.token,
         xdsHost,
         xdsPort,
+        ...(xdsCaFile === undefined ? {} : { xdsCaFile }),
         ...(adminPort === undefined ? {} : { adminPort }),
         ...(w.labels === undefined ? {} : { labels: w.labels }),
         comment: [

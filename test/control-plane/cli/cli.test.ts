@@ -7,6 +7,9 @@ import { COMMANDS } from '../../../control-plane/src/cli/main.js';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { BootstrapSchema } from '../../../control-plane/src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import { envoyRegistry } from '../../../control-plane/src/translate/index.js';
+import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import { UpstreamTlsContextSchema } from '../../../control-plane/src/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { SubjectAltNameMatcher_SanType, type CertificateValidationContext } from '../../../control-plane/src/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { runIn, startCliHarness, type CliHarness } from './cli-harness.js';
 
 let h: CliHarness;
@@ -251,6 +254,36 @@ describe('meshward CLI', () => {
     // The control plane knows the token it just issued.
     const tokens = await fetch(`${h.url}/v1/workloads/ai/edge/join-tokens`, { headers: { authorization: `Bearer ${(await import('node:fs')).readFileSync(join(h.dataDir, 'admin-token'), 'utf8').trim()}` } });
     expect(((await tokens.json()) as any).items.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('envoy bootstrap --xds-ca-file puts TLS on xds_cluster and meshward_als, pinned to the control plane\'s name', async () => {
+    const r = await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/ai/sa/edge', '--xds-address', 'meshward-cp:18000', '--xds-ca-file', '/etc/meshward/ca-bundle.pem']);
+    expect(r.code).toBe(0);
+    const json = parse(r.stdout) as any;
+    const b = fromJson(BootstrapSchema, json as JsonValue, { registry: envoyRegistry });
+    for (const name of ['xds_cluster', 'meshward_als']) {
+      const cluster = b.staticResources!.clusters.find((c) => c.name === name)!;
+      expect(cluster.transportSocket?.name, name).toBe('envoy.transport_sockets.tls');
+      const tls = anyUnpack(cluster.transportSocket!.configType.value as Any, UpstreamTlsContextSchema)!;
+      expect(tls.sni).toBe('meshward-cp');
+      expect(tls.commonTlsContext!.alpnProtocols).toEqual(['h2']);
+      const vc = tls.commonTlsContext!.validationContextType;
+      expect(vc.case).toBe('validationContext');
+      const ctx = vc.value as CertificateValidationContext;
+      expect(ctx.trustedCa?.specifier).toEqual({ case: 'filename', value: '/etc/meshward/ca-bundle.pem' });
+      expect(ctx.matchTypedSubjectAltNames.map((m) => [m.sanType, m.matcher?.matchPattern])).toEqual([[SubjectAltNameMatcher_SanType.DNS, { case: 'exact', value: 'meshward-cp' }]]);
+    }
+    // An IP address is matched as an IP SAN, with no SNI.
+    const ip = parse((await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/ai/sa/edge', '--xds-address', '10.0.0.5:18000', '--xds-ca-file', '/etc/ca.pem'])).stdout) as any;
+    const cfg = ip.static_resources.clusters.find((c: any) => c.name === 'xds_cluster').transport_socket.typed_config;
+    expect(cfg.sni).toBeUndefined();
+    expect(cfg.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'IP_ADDRESS', matcher: { exact: '10.0.0.5' } }]);
+    // Without the flag there is no transport socket (plaintext, as the loopback default).
+    const plain = parse((await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/ai/sa/edge'])).stdout) as any;
+    expect(plain.static_resources.clusters.every((c: any) => c.transport_socket === undefined)).toBe(true);
+    const rel = await h.run(['envoy', 'bootstrap', '-i', 'spiffe://meshward.local/ns/ai/sa/edge', '--xds-ca-file', 'ca.pem']);
+    expect(rel.code).toBe(2);
+    expect(rel.stderr).toMatch(/--xds-ca-file: "ca.pem" must be an absolute path/);
   });
 
   it('envoy bootstrap for a sidecar uses the sidecar template; --admin-port and --ttl apply', async () => {
