@@ -270,7 +270,7 @@ export function createControlPlane(settings: Settings, options: ControlPlaneOpti
       }
       const meshCa = ca;
       adminToken = bootstrapAdminToken(store, settings.dataDir);
-      // The viewer token proxies send with budget-lease calls (docs/budgets.md, "Wiring").
+      // The proxy-role token proxies send (it can only lease budget) with budget-lease calls (docs/budgets.md, "Wiring").
       const proxyToken = bootstrapProxyToken(store, settings.dataDir, new Date(clock.now()));
       /** Where proxies ask for budget leases; known once the REST API is bound (set before the controller starts). */
       let budgetLeases: BudgetLeaseEndpoint | undefined;

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifySer
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import type { CandidateValidator, Store } from '../store/store.js';
+import type { ApiRole, CandidateValidator, Store } from '../store/store.js';
 import { StoreError } from '../store/store-error.js';
 import type { FleetView } from '../xds/fleet-view.js';
 import type { XdsTransportStats } from '../xds/xds-server.js';
@@ -15,7 +15,7 @@ import { verifyApiToken } from './api-token.js';
 import { createModelValidator } from './model-bridge.js';
 import { createDlpConfigCheck, loadFilterConfigSchema } from './dlp-config-check.js';
 import type { CertificateAuthorityPort, ControllerPort, DlpEnginePort } from './ports.js';
-import { defaultAccess, type Access } from './principal.js';
+import { defaultAccess, roleMayCall, ROLES_FOR_ACCESS, type Access } from './principal.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { createValidatorCompiler } from './validators.js';
 import { registerRoutes } from './routes/index.js';
@@ -98,7 +98,10 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
  * The REST API as a fastify plugin. It configures the instance it is registered on (validation,
  * errors, auth, docs), so it is registered without encapsulation, at the root.
  * Contract: every route requires a bearer token except those whose `config.access` is `public`
- * (/healthz, /readyz); GET/HEAD need `viewer`, everything else `admin` unless the route says otherwise.
+ * (/healthz, /readyz); GET/HEAD need `viewer`, everything else `admin` unless the route says
+ * otherwise. Roles (see `Access` in principal.ts): `admin` calls everything; `viewer` the `viewer`
+ * routes; `proxy` only the `proxy` routes (POST /v1/budget-leases), which viewers cannot call. A
+ * valid token without the role gets 403 naming the token, its role and the roles that may call.
  */
 export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) => {
   const store = options.store;
@@ -183,9 +186,9 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
       role: check.token.role,
       clientIdentity: clientIdentityOf(request.raw.socket as TLSSocket),
     };
-    if (access === 'admin' && check.token.role !== 'admin') {
+    if (!roleMayCall(check.token.role, access)) {
       metrics.authFailures.inc({ reason: 'forbidden' });
-      throw new ApiError('FORBIDDEN', `token "${check.token.name}" has role ${check.token.role}; this operation needs admin`);
+      throw new ApiError('FORBIDDEN', forbiddenDetail(check.token.name, check.token.role, access));
     }
   });
 
@@ -220,7 +223,8 @@ export const meshwardApi: FastifyPluginAsync<ApiOptions> = async (app, options) 
         version: '1',
         description:
           'Declarative configuration of the meshward mesh (workloads, models, policies), certificates, fleet status and audit trail. ' +
-          'Errors are application/problem+json (RFC 9457). Writes need an admin token; reads a viewer token. ' +
+          'Errors are application/problem+json (RFC 9457). Writes need an admin token; reads a viewer token; ' +
+          'proxy tokens (for Envoys) may only call POST /v1/budget-leases. ' +
           'PUT requires If-Match with the ETag you read (428 without, 412 when it changed).',
       },
       components: {
@@ -295,6 +299,13 @@ export function updateApiTls(app: FastifyInstance, tls: ApiTlsOptions): void {
   const server = app.server as unknown as { setSecureContext?: (options: object) => void };
   if (typeof server.setSecureContext !== 'function') throw new Error('the API is not served over TLS');
   server.setSecureContext({ key: tls.key, cert: tls.cert, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) });
+}
+
+/** The 403 detail: which token, its role, and which roles the route needs. */
+function forbiddenDetail(name: string, role: ApiRole, access: Exclude<Access, 'public'>): string {
+  const needed = `a token with role ${ROLES_FOR_ACCESS[access].join(' or ')}`;
+  const why = role === 'proxy' ? ' (proxy tokens may only call the endpoints proxies use, such as POST /v1/budget-leases)' : '';
+  return `token "${name}" has role ${role}; this operation needs ${needed}${why}`;
 }
 
 function clientIdentityOf(socket: TLSSocket): string | undefined {

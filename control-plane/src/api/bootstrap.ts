@@ -48,15 +48,21 @@ export interface ProxyTokenResult {
 }
 
 /**
- * The `viewer` token proxies send with their budget-lease calls (`POST /v1/budget-leases`). One
+ * The `proxy` token proxies send with their budget-lease calls (`POST /v1/budget-leases`). One
  * token for the whole fleet: it travels in the ECDS config of the global DLP policy, which is
- * shared by every node of a group, so it cannot be per node.
+ * shared by every node of a group, so it cannot be per node. Its role reaches nothing but the
+ * routes proxies call, so reading an Envoy's config (admin /config_dump) does not open the API.
  *
  * The store keeps only its hash (like every token); the plaintext lives in
- * `<dataDir>/proxy-token` (0600, directory 0700), which this function reads on every start. When
- * the file is missing or its token no longer verifies (revoked through `DELETE /v1/tokens/{id}`,
- * expired, or from an earlier database), a new token is issued and the file replaced, so an
- * operator rotates it by revoking it and restarting. Call after {@link bootstrapAdminToken} (which
+ * `<dataDir>/proxy-token` (0600, directory 0700), which this function reads on every start. The
+ * token is kept when it verifies and has the role `proxy`. Otherwise — file missing, token
+ * revoked through `DELETE /v1/tokens/{id}`, expired, from an earlier database, or a `viewer` token
+ * written by a meshward from before the `proxy` role — a new `proxy` token is issued and the file
+ * replaced, so an operator rotates it by revoking it and restarting. Every start then revokes the
+ * earlier tokens this bootstrap issued (`createdBy: system:bootstrap`, named `proxies-budget-leases*`)
+ * other than the current one: an upgraded fleet's old viewer token stops working, and so does one
+ * whose file was lost, even if an earlier start stopped between writing the file and revoking.
+ * Tokens an operator created are never revoked here. Call after {@link bootstrapAdminToken} (which
  * only acts on a store without tokens).
  */
 export function bootstrapProxyToken(store: Store, dataDir: string, now: Date): ProxyTokenResult {
@@ -69,27 +75,39 @@ export function bootstrapProxyToken(store: Store, dataDir: string, now: Date): P
   }
   if (existing !== undefined) {
     const check = verifyApiToken(store, existing, now);
-    if (check.ok && check.token.role === 'viewer') {
+    if (check.ok && check.token.role === 'proxy') {
       chmodSync(path, 0o600);
+      revokeEarlierProxyTokens(store, check.token.id);
       return { token: existing, tokenId: check.token.id, created: false, path };
     }
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const taken = new Set(allTokens(store).map((t) => t.name));
+  let name = PROXY_TOKEN_NAME;
+  for (let i = 2; taken.has(name); i++) name = `${PROXY_TOKEN_NAME}-${i}`;
+  const issued = issueApiToken(store, { name, role: 'proxy', actor: 'system:bootstrap' });
+  writeFileSync(path, `${issued.token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  // Only once the new token is on disk: a crash before this line leaves the old one working.
+  revokeEarlierProxyTokens(store, issued.record.id);
+  return { token: issued.token, tokenId: issued.record.id, created: true, path };
+}
+
+/** Revokes every unrevoked proxy token the bootstrap issued, except `keep`. */
+function revokeEarlierProxyTokens(store: Store, keep: string): void {
+  for (const t of allTokens(store)) {
+    if (t.id !== keep && t.revokedAt === undefined && t.createdBy === 'system:bootstrap' && t.name.startsWith(PROXY_TOKEN_NAME)) {
+      store.tokens.revoke(t.id, 'system:bootstrap');
+    }
+  }
+}
+
+function allTokens(store: Store): ApiToken[] {
   const all: ApiToken[] = [];
   for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
     const page = store.tokens.list({ limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
     all.push(...page.items);
     cursor = page.nextCursor;
   }
-  const taken = new Set(all.map((t) => t.name));
-  let name = PROXY_TOKEN_NAME;
-  for (let i = 2; taken.has(name); i++) name = `${PROXY_TOKEN_NAME}-${i}`;
-  const issued = issueApiToken(store, { name, role: 'viewer', actor: 'system:bootstrap' });
-  writeFileSync(path, `${issued.token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  // Earlier proxy tokens whose plaintext is gone (lost file) must not stay usable.
-  for (const t of all) {
-    if (t.revokedAt === undefined && t.createdBy === 'system:bootstrap' && t.name.startsWith(PROXY_TOKEN_NAME)) store.tokens.revoke(t.id, 'system:bootstrap');
-  }
-  return { token: issued.token, tokenId: issued.record.id, created: true, path };
+  return all;
 }

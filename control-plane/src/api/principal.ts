@@ -13,12 +13,30 @@ export interface Principal {
 }
 
 /**
- * Who may call a route: `public` (no token: only /healthz and /readyz), `viewer` (any valid token),
- * `admin` (a token with the admin role). Routes declare it in `config.access`; when absent it
- * defaults to `viewer` for GET/HEAD and `admin` for everything else, so a new write route is
- * admin-only unless it says otherwise.
+ * Who may call a route. Routes declare it in `config.access`:
+ * - `public`: no token (only /healthz and /readyz);
+ * - `viewer`: an `admin` or `viewer` token (reads, and the read-only POSTs like /v1/explain);
+ * - `proxy`: a `proxy` or `admin` token: what proxies call (POST /v1/budget-leases). Not viewers:
+ *   leasing budget changes state (the fleet's spend);
+ * - `admin`: an `admin` token.
+ * A `proxy` token reaches only `proxy` routes (and public ones): it travels in every Envoy's
+ * config, so whoever reads one must not be able to read the rest of the API.
+ * When `config.access` is absent it defaults to `viewer` for GET/HEAD and `admin` for everything
+ * else, so a new write route is admin-only unless it says otherwise.
  */
-export type Access = 'public' | 'viewer' | 'admin';
+export type Access = 'public' | 'viewer' | 'proxy' | 'admin';
+
+/** The roles whose tokens may call a route of each access level (`public` needs no token). */
+export const ROLES_FOR_ACCESS: Readonly<Record<Exclude<Access, 'public'>, readonly ApiRole[]>> = {
+  viewer: ['admin', 'viewer'],
+  proxy: ['admin', 'proxy'],
+  admin: ['admin'],
+};
+
+/** True when a token of `role` may call a route of `access`. Pure; the API's auth hook decides by it. */
+export function roleMayCall(role: ApiRole, access: Access): boolean {
+  return access === 'public' || ROLES_FOR_ACCESS[access].includes(role);
+}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -20,7 +20,7 @@ export interface BudgetLeaseEndpointInput {
   readonly api: Pick<Settings['api'], 'host' | 'tls'>;
   /** The port the REST API is bound to (the real one when `api.port` is 0). */
   readonly apiPort: number;
-  /** The bearer token proxies send (a viewer token). */
+  /** The bearer token proxies send (a `proxy`-role token: it reaches only the lease endpoint). */
   readonly token: string;
   /** SPIFFE ID of the API's serving certificate, when it serves TLS. */
   readonly servingIdentity: string | undefined;

@@ -7,6 +7,7 @@ import { migrate } from './migrate.js';
 import { RESOURCE_KINDS, type ResourceKind } from './resource-kind.js';
 import { StoreError } from './store-error.js';
 import type {
+  ApiRole,
   ApiToken,
   ApiTokenStore,
   AuditEntry,
@@ -56,7 +57,7 @@ interface AuditRow {
 interface TokenRow {
   id: string;
   name: string;
-  role: 'admin' | 'viewer';
+  role: ApiRole;
   secret_hash: string;
   created_at: string;
   created_by: string;

@@ -173,7 +173,15 @@ export interface AuditRecord {
   readonly reason?: string;
 }
 
-export type ApiRole = 'admin' | 'viewer';
+/**
+ * What an API token may do: `admin` everything; `viewer` every read (and the read-only POSTs);
+ * `proxy` only what proxies call (`POST /v1/budget-leases`), nothing else. See `Access` in
+ * api/principal.ts for how routes map to roles.
+ */
+export type ApiRole = 'admin' | 'viewer' | 'proxy';
+
+/** Every API role, in the order the API documents them. */
+export const API_ROLES: readonly ApiRole[] = ['admin', 'viewer', 'proxy'];
 
 /** A REST API bearer token. Only a hash of its secret is stored. */
 export interface ApiToken {

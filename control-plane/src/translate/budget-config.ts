@@ -104,7 +104,7 @@ export interface BudgetLeaseEndpoint {
   readonly tls?: 'mtls' | 'plaintext';
   /** SPIFFE ID the API presents (checked when `tls` is `mtls`); absent: any identity of the trust domain. */
   readonly identity?: string;
-  /** `authorization` header value (a viewer token) the proxies send; absent: none. */
+  /** `authorization` header value (a proxy-role token: it may only call POST /v1/budget-leases) the proxies send; absent: none. */
   readonly authorization?: string;
   /** Tokens asked per lease; absent: the filter's default (a quarter of the budget). */
   readonly leaseTokens?: number;

@@ -32,13 +32,15 @@ describe('API authentication and authorization', () => {
 
   it('registers the routes we expect, each with a declared access level', () => {
     expect(routes.length).toBeGreaterThan(40);
-    for (const r of routes) expect(["public", "viewer", "admin"], `${r.method} ${r.url} ${r.access}`).toContain(r.access);
+    for (const r of routes) expect(["public", "viewer", "proxy", "admin"], `${r.method} ${r.url} ${r.access}`).toContain(r.access);
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual(['GET /healthz', 'GET /readyz']);
-    // every non-GET route is admin-only except the read-only POSTs
-    const readOnlyPosts = routes.filter((r) => r.method !== 'GET' && r.access !== 'admin').map((r) => `${r.method} ${r.url}`);
-    // (the budget lease endpoint is for proxies: it hands out budget, it changes no config)
-    expect(readOnlyPosts.sort()).toEqual(['POST /v1/budget-leases', 'POST /v1/dlp-policies/dry-run', 'POST /v1/explain']);
+    // every non-GET route is admin-only except the read-only POSTs and what proxies call
+    const readOnlyPosts = routes.filter((r) => r.method !== 'GET' && r.access === 'viewer').map((r) => `${r.method} ${r.url}`);
+    expect(readOnlyPosts.sort()).toEqual(['POST /v1/dlp-policies/dry-run', 'POST /v1/explain']);
+    // the only route a proxy token reaches: the budget lease endpoint
+    const proxyRoutes = routes.filter((r) => r.access === 'proxy').map((r) => `${r.method} ${r.url}`);
+    expect(proxyRoutes).toEqual(['POST /v1/budget-leases']);
   });
 
   it('answers 401 with a problem body and WWW-Authenticate on every non-public route without a token', async () => {
@@ -56,6 +58,66 @@ describe('API authentication and authorization', () => {
       const res = await t.call({ method: r.method as 'GET', url: concrete(r.url), token: t.viewer, ...bodyFor(r.method) });
       expect(res.statusCode, `${r.method} ${r.url}`).toBe(403);
       expect(res.json()).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    }
+  });
+
+  it('answers 403 to a viewer token on every proxy route (leasing budget changes state)', async () => {
+    const proxyRoutes = routes.filter((x) => x.access === 'proxy');
+    expect(proxyRoutes.length).toBeGreaterThan(0);
+    for (const r of proxyRoutes) {
+      const res = await t.call({ method: r.method as 'GET', url: concrete(r.url), token: t.viewer, ...bodyFor(r.method) });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(403);
+      expect(res.json()).toMatchObject({ status: 403, code: 'FORBIDDEN', detail: 'token "test-viewer" has role viewer; this operation needs a token with role admin or proxy' });
+    }
+  });
+
+  it('answers 403 to a proxy token on every route but the proxy ones, naming the token, its role and what is needed', async () => {
+    const others = routes.filter((x) => x.access === 'viewer' || x.access === 'admin');
+    expect(others.length).toBe(routes.length - 3); // all but /healthz, /readyz and POST /v1/budget-leases
+    for (const r of others) {
+      const res = await t.call({ method: r.method as 'GET', url: concrete(r.url), token: t.proxy, ...bodyFor(r.method) });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(403);
+      expect(res.headers['content-type'], `${r.method} ${r.url}`).toMatch(/^application\/problem\+json/);
+      const needs = r.access === 'admin' ? 'admin' : 'admin or viewer';
+      expect(res.json(), `${r.method} ${r.url}`).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+      expect(res.json().detail, `${r.method} ${r.url}`).toBe(
+        `token "test-proxy" has role proxy; this operation needs a token with role ${needs} (proxy tokens may only call the endpoints proxies use, such as POST /v1/budget-leases)`,
+      );
+    }
+    // what is not a route at all tells a proxy token nothing either (no 404 to probe paths with)
+    expect((await t.call({ method: 'GET', url: '/v1/nope', token: t.proxy })).statusCode).toBe(403);
+    // the public routes still answer
+    expect((await t.call({ method: 'GET', url: '/healthz', token: t.proxy })).statusCode).toBe(200);
+  });
+
+  it('lets proxy and admin tokens reach every proxy route (no 401/403); a proxy token takes a lease', async () => {
+    for (const r of routes.filter((x) => x.access === 'proxy')) {
+      for (const token of [t.proxy, t.admin]) {
+        const res = await t.call({ method: r.method as 'GET', url: concrete(r.url), token, ...bodyFor(r.method) });
+        expect([401, 403], `${r.method} ${r.url} → ${res.statusCode}`).not.toContain(res.statusCode);
+      }
+    }
+    // a real grant, on an app of its own (a budget needs a global DLP policy to reach the filter)
+    // (at the start of a window: an in-memory lease service grants nothing in windows it did not see begin)
+    const own = await buildTestApp({ dlpConfigSchema: false, now: () => new Date('2026-11-26T10:00:00Z') });
+    try {
+      for (const [url, payload] of [
+        ['/v1/filter-modules', { name: 'default', source: { kind: 'local', path: '/etc/meshward/meshward.wasm' } }],
+        ['/v1/dlp-policies', { name: 'global', scope: { kind: 'global' }, config: {} }],
+        ['/v1/budgets', { name: 'auth-b', principals: ['*'], tokens: 1000, window: 'hour' }],
+      ] as const) {
+        const r = await own.call({ method: 'POST', url, payload });
+        expect(r.statusCode, `${url}: ${r.body}`).toBe(201);
+      }
+      const ask = { nodeId: 'envoy-1', leases: [{ budget: 'auth-b', key: 'spiffe://meshward.local/ns/a/sa/b', spent: 0, want: 100 }] };
+      const lease = await own.call({ method: 'POST', url: '/v1/budget-leases', token: own.proxy, payload: ask });
+      expect(lease.statusCode, lease.body).toBe(200);
+      expect(lease.json().leases[0]).toMatchObject({ budget: 'auth-b', granted: 100 });
+      // ...and nothing else with it, not even reading the budget it leases from
+      expect((await own.call({ method: 'GET', url: '/v1/budgets/auth-b', token: own.proxy })).statusCode).toBe(403);
+      expect((await own.call({ method: 'POST', url: '/v1/budget-leases', token: own.viewer, payload: ask })).statusCode).toBe(403);
+    } finally {
+      await own.close();
     }
   });
 
@@ -122,7 +184,15 @@ describe('API authentication and authorization', () => {
     expect(past.json().errors[0]).toMatchObject({ field: '/expiresAt' });
     const badRole = await t.call({ method: 'POST', url: '/v1/tokens', payload: { name: 'p', role: 'root' } });
     expect(badRole.statusCode).toBe(400);
-    expect(badRole.json().errors[0]).toMatchObject({ field: '/role', reason: 'must be one of "admin", "viewer"' });
+    expect(badRole.json().errors[0]).toMatchObject({ field: '/role', reason: 'must be one of "admin", "viewer", "proxy"' });
+    // admins mint proxy tokens for Envoys meshward does not start (e.g. Istio's WasmPlugin)
+    const minted = await t.call({ method: 'POST', url: '/v1/tokens', payload: { name: 'istio-proxies', role: 'proxy' } });
+    expect(minted.statusCode, minted.body).toBe(201);
+    expect(minted.json().apiToken).toMatchObject({ name: 'istio-proxies', role: 'proxy' });
+    const istio = minted.json().token as string;
+    expect((await t.call({ method: 'POST', url: '/v1/budget-leases', token: istio, payload: { nodeId: 'istio-1', leases: [{ budget: 'nope', key: '*', spent: 0, want: 1 }] } })).statusCode).toBe(200);
+    expect((await t.call({ method: 'GET', url: '/v1/workloads', token: istio })).statusCode).toBe(403);
+    expect((await t.call({ method: 'GET', url: `/v1/tokens/${minted.json().apiToken.id}` })).json()).toMatchObject({ role: 'proxy' });
     const del = await t.call({ method: 'DELETE', url: `/v1/tokens/${apiToken.id}` });
     expect(del.statusCode).toBe(200);
     expect(del.json().revokedAt).toBeDefined();

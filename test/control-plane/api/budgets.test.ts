@@ -56,10 +56,16 @@ describe('budgets and model access lists through the REST API', () => {
     expect(list.json().errors[0].field).toBe('/models');
   });
 
-  it('needs a token; a viewer reads but cannot write', async () => {
+  it('needs a token; a viewer reads but cannot write nor lease; a proxy token only leases', async () => {
     expect((await t.call({ method: 'GET', url: '/v1/budgets', token: null })).statusCode).toBe(401);
     expect((await t.call({ method: 'POST', url: '/v1/budgets', payload: budget(), token: t.viewer })).statusCode).toBe(403);
     expect((await t.call({ method: 'GET', url: '/v1/budgets', token: t.viewer })).statusCode).toBe(200);
+    const ask = { nodeId: 'envoy-9', leases: [{ budget: 'team-a-hourly', key: A, spent: 0, want: 1 }] };
+    const viewerLease = await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.viewer, payload: ask });
+    expect(viewerLease.statusCode).toBe(403);
+    expect(viewerLease.json().detail).toMatch(/role viewer; this operation needs a token with role admin or proxy/);
+    expect((await t.call({ method: 'GET', url: '/v1/budgets', token: t.proxy })).statusCode).toBe(403);
+    expect((await t.call({ method: 'POST', url: '/v1/budgets', payload: budget(), token: t.proxy })).statusCode).toBe(403);
   });
 
   it('creates, replaces with If-Match, and audits budgets and access lists', async () => {
@@ -88,10 +94,10 @@ describe('budgets and model access lists through the REST API', () => {
     const c = await ask(A, 'chat-model');
     expect(c.json().modelAccess.decision).toBe('denied');
     // Report some spend through the lease endpoint, then explain shows what is left.
-    const lease = await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.viewer, payload: { nodeId: 'envoy-1', leases: [{ budget: 'team-a-hourly', key: A, spent: 0, want: 300 }] } });
+    const lease = await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.proxy, payload: { nodeId: 'envoy-1', leases: [{ budget: 'team-a-hourly', key: A, spent: 0, want: 300 }] } });
     expect(lease.statusCode).toBe(200);
     expect(lease.json().leases[0]).toMatchObject({ granted: 300, available: 1700, windowStartMs: Date.parse('2026-11-26T10:00:00Z') });
-    await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.viewer, payload: { nodeId: 'envoy-1', leases: [{ budget: 'team-a-hourly', key: A, spent: 250, want: 0 }] } });
+    await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.proxy, payload: { nodeId: 'envoy-1', leases: [{ budget: 'team-a-hourly', key: A, spent: 250, want: 0 }] } });
     const b = await t.call({ method: 'POST', url: '/v1/explain', payload: { caller: A, model: 'gpt-4o', operation: 'infer' } });
     expect(b.json().modelAccess.decision).toBe('allowed');
     // gpt-4o is not a modelName of `chat`: route-scoped budgets do not apply; add an unscoped one.
@@ -102,7 +108,7 @@ describe('budgets and model access lists through the REST API', () => {
 
   it('explain lists the applicable budgets with the remaining amount', async () => {
     expect((await t.call({ method: 'POST', url: '/v1/budgets', payload: { name: 'team-a-daily', principals: ['spiffe://mesh.test/ns/team-a/*'], tokens: 50000, window: 'day' } })).statusCode).toBe(201);
-    await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.viewer, payload: { nodeId: 'envoy-2', leases: [{ budget: 'team-a-daily', key: A, spent: 1200, want: 0 }] } });
+    await t.call({ method: 'POST', url: '/v1/budget-leases', token: t.proxy, payload: { nodeId: 'envoy-2', leases: [{ budget: 'team-a-daily', key: A, spent: 1200, want: 0 }] } });
     const r = await t.call({ method: 'POST', url: '/v1/explain', payload: { caller: A, model: 'chat-model', operation: 'infer' } });
     expect(r.json().budgets).toEqual([
       { budget: 'team-a-daily', window: 'day', windowStart: '2026-11-26T00:00:00.000Z', windowEnd: '2026-11-27T00:00:00.000Z', tokens: 50000, key: A, spent: 1200, remaining: 48800, onExceed: 'reject', dryRun: false },

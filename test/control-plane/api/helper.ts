@@ -3,12 +3,14 @@ import { createApp, type AppOptions } from '../../../control-plane/src/api/app.j
 import { issueApiToken } from '../../../control-plane/src/api/api-token.js';
 import { createStore, type Store } from '../../../control-plane/src/store/store.js';
 
-/** A test app over an in-memory store, with one admin and one viewer token. */
+/** A test app over an in-memory store, with one admin, one viewer and one proxy token. */
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly admin: string;
   readonly viewer: string;
+  /** A `proxy`-role token (what Envoys send to POST /v1/budget-leases). */
+  readonly proxy: string;
   /** inject() with the admin token unless `token` says otherwise (null: no Authorization header). */
   call(opts: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export async function buildTestApp(options: Partial<AppOptions> & { store?: Stor
   const store = options.store ?? createStore({ path: ':memory:' });
   const admin = issueApiToken(store, { name: 'test-admin', role: 'admin', actor: 'test' }).token;
   const viewer = issueApiToken(store, { name: 'test-viewer', role: 'viewer', actor: 'test' }).token;
+  const proxy = issueApiToken(store, { name: 'test-proxy', role: 'proxy', actor: 'test' }).token;
   const app = await createApp({ ...options, store });
   await app.ready();
   return {
@@ -25,6 +28,7 @@ export async function buildTestApp(options: Partial<AppOptions> & { store?: Stor
     store,
     admin,
     viewer,
+    proxy,
     call({ token, headers, ...rest }) {
       const auth = token === null ? {} : { authorization: `Bearer ${token ?? admin}` };
       return app.inject({ ...rest, headers: { ...auth, ...(headers ?? {}) } } as InjectOptions);

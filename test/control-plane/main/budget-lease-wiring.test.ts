@@ -1,8 +1,9 @@
 /**
- * Budget leases wired end to end through createControlPlane: the proxies' viewer token is created
+ * Budget leases wired end to end through createControlPlane: the proxies' `proxy` token is created
  * at first start (0600 file, hashed in the store), the lease endpoint (derived from the bound API)
  * reaches an Envoy-like ADS client in the global DLP policy's ECDS config together with the lease
- * cluster it names, and the lease call works with the proxies' token (and only hands out budget).
+ * cluster it names, and the lease call works with the proxies' token, which reaches nothing else
+ * (whoever reads an Envoy's config must not be able to read the control plane's API).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -114,13 +115,13 @@ describe('budget leases in the running control plane', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the proxies viewer token at first start: plaintext only in a 0600 file, a hash in the store', async () => {
+  it('creates the proxies token (role proxy) at first start: plaintext only in a 0600 file, a hash in the store', async () => {
     const token = proxyTokenOf(dataDir);
     expect(token).toMatch(/^mw_[0-9a-f]{16}_/);
     expect(statSync(join(dataDir, PROXY_TOKEN_FILE)).mode & 0o777).toBe(0o600);
     const id = token.slice(3, 19);
     const record = cp.store.tokens.get(id)!;
-    expect(record).toMatchObject({ name: 'proxies-budget-leases', role: 'viewer', createdBy: 'system:bootstrap' });
+    expect(record).toMatchObject({ name: 'proxies-budget-leases', role: 'proxy', createdBy: 'system:bootstrap' });
     expect(record.secretHash).not.toContain(token.slice(20));
     // the derived endpoint is the bound REST API
     expect(cp.addresses!.budgetLeases).toBe(cp.addresses!.api);
@@ -139,6 +140,25 @@ describe('budget leases in the running control plane', () => {
     expect(sa?.portSpecifier).toEqual({ case: 'portValue', value: cp.addresses!.apiPort });
     // api.tls off: the proxies speak plaintext to it
     expect(c!.transportSocket).toBeUndefined();
+  });
+
+  it('the token taken from the ECDS config leases budget and reads nothing else of the API', async () => {
+    const { filterConfig } = await ecdsAndCds(cp, joinToken);
+    const fromEnvoy = (filterConfig.budgets.lease.authorization as string).replace(/^Bearer /, '');
+    const leaked = apiOf(cp, fromEnvoy);
+    // (another caller than the next test's, whose figures start from an untouched window)
+    const lease = await leaked('POST', '/v1/budget-leases', { nodeId: 'edge-1', leases: [{ budget: 'team-a-hourly', key: 'spiffe://meshward.local/ns/team-a/sa/other', spent: 0, want: 1 }] });
+    expect(lease.status, JSON.stringify(lease.body)).toBe(200);
+    expect(lease.body.leases[0]).toMatchObject({ budget: 'team-a-hourly', granted: 1 });
+    for (const path of ['/v1/workloads', '/v1/tokens', '/v1/audit', '/v1/fleet', '/v1/dlp-policies', '/v1/budgets', '/v1/whoami', '/metrics', '/openapi.json']) {
+      const r = await leaked('GET', path);
+      expect(r.status, `GET ${path}`).toBe(403);
+    }
+    const w = await leaked('GET', '/v1/workloads');
+    expect(w.body).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(w.body.detail).toMatch(/^token "proxies-budget-leases" has role proxy; this operation needs a token with role admin or viewer/);
+    // what Envoys hold is exactly the bootstrap proxy token
+    expect(fromEnvoy).toBe(proxyTokenOf(dataDir));
   });
 
   it('the proxies token takes leases, and cannot change configuration', async () => {

@@ -120,8 +120,9 @@ export function budgetRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { nodeId: string; leases: { budget: string; key: string; spent: number; want: number; release?: boolean }[] } }>(
     '/v1/budget-leases',
     {
-      // Proxies call this with a viewer token: it can only hand out budget, never change config.
-      config: { access: 'viewer' },
+      // Proxies call this with a `proxy` token (the only route it reaches). Viewers cannot: a
+      // lease spends the fleet's budget.
+      config: { access: 'proxy' },
       schema: {
         tags: ['budgets'],
         summary: "A proxy reports its spend and asks for more of a budget's window (the fleet bound)",

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicToken } from '../../store/sqlite-store.js';
-import type { ApiToken } from '../../store/store.js';
+import { API_ROLES, type ApiRole, type ApiToken } from '../../store/store.js';
 import type { ApiContext } from '../api-context.js';
 import { issueApiToken } from '../api-token.js';
 import { ApiError } from '../problem.js';
@@ -12,7 +12,7 @@ const TokenView = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    role: StringEnum(['admin', 'viewer']),
+    role: StringEnum(API_ROLES),
     createdAt: Type.String(),
     createdBy: Type.String(),
     expiresAt: Type.Optional(Type.String()),
@@ -29,7 +29,11 @@ const CreateToken = Type.Object(
       pattern: '^[a-z0-9]([-a-z0-9._]{0,61}[a-z0-9])?$',
       description: 'Unique forever (names are never reused): the audit trail names actors by it.',
     }),
-    role: StringEnum(['admin', 'viewer']),
+    role: StringEnum(API_ROLES, {
+      description:
+        'admin: everything; viewer: reads (and the read-only POSTs); proxy: only POST /v1/budget-leases ' +
+        '(for Envoys meshward does not start, e.g. an Istio WasmPlugin\'s budgets.lease.authorization).',
+    }),
     expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'Defaults to never.' })),
   },
   { additionalProperties: false },
@@ -66,7 +70,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.post<{ Body: { name: string; role: 'admin' | 'viewer'; expiresAt?: string } }>(
+  app.post<{ Body: { name: string; role: ApiRole; expiresAt?: string } }>(
     '/v1/tokens',
     {
       config: admin,
