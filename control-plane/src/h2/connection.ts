@@ -458,6 +458,8 @@ export class H2Connection implements FrameSink {
 
   /** Highest client stream id seen (the last stream id of our GOAWAY). */
   lastStreamId = 0;
+  /** Last stream id of the graceful GOAWAY we sent: a later GOAWAY (connection error) must not name a higher one (RFC 9113 §6.8). */
+  private goawayLastStreamId = 0;
   /** Header block being assembled from HEADERS + CONTINUATION (stream id 0 when none). */
   private blockStream = 0;
   private blockFlags = 0;
@@ -868,10 +870,15 @@ export class H2Connection implements FrameSink {
     }
   }
 
-  /** A malformed PRIORITY: RST_STREAM FRAME_SIZE_ERROR on an open stream; the stream is otherwise unknown to us. */
+  /**
+   * A malformed PRIORITY: stream error (RST_STREAM `code`) on an open or closed stream. On an idle stream
+   * RST_STREAM must not be sent (RFC 9113 §6.4; a client such as oghttp2 ends the connection when it
+   * receives one), so there it is a connection error (§5.4.1 allows it; nghttp2 does the same).
+   */
   private resetUnknownOrOpen(streamId: number, code: H2ErrorCode): void {
     const stream = this.getStream(streamId);
     if (stream !== undefined) stream.reset(code);
+    else if (streamId > this.lastStreamId || (streamId & 1) === 0) throw new H2Error(code, `malformed PRIORITY on idle stream ${streamId}`);
     else this.writeControl(encodeRstStream(streamId, h2ErrorCodeValue(code)));
   }
 
@@ -1022,7 +1029,9 @@ export class H2Connection implements FrameSink {
     this.readState = R_DONE;
     this.reader.reset();
     this.blockParts = undefined;
-    this.writeRaw(encodeGoaway(this.lastStreamId, h2ErrorCodeValue(err.code), err.message.slice(0, 200)));
+    // After a graceful GOAWAY, streams above its last stream id were refused: never announce a higher one (clients such as oghttp2 treat that as PROTOCOL_ERROR).
+    const lastStreamId = (this.flags & C_GOAWAY_SENT) !== 0 ? this.goawayLastStreamId : this.lastStreamId;
+    this.writeRaw(encodeGoaway(lastStreamId, h2ErrorCodeValue(err.code), err.message.slice(0, 200)));
     this.flags |= C_GOAWAY_SENT;
     this.closingAt = this.host.now;
     this.closeStreams();
@@ -1037,6 +1046,7 @@ export class H2Connection implements FrameSink {
   goaway(): void {
     if ((this.flags & (C_GOAWAY_SENT | C_SOCKET_GONE)) !== 0) return;
     this.flags |= C_GOAWAY_SENT;
+    this.goawayLastStreamId = this.lastStreamId;
     this.writeRaw(encodeGoaway(this.lastStreamId, 0, 'server shutting down'));
     if (this.streamCount === 0) this.endSocket();
   }

@@ -113,12 +113,20 @@ describe('h2 connection protocol (raw frames)', () => {
     expect(c.frames.some((f) => f.type === FrameType.GOAWAY)).toBe(false);
   });
 
-  it('PRIORITY with a bad length → RST_STREAM FRAME_SIZE_ERROR', async () => {
+  it('PRIORITY with a bad length → RST_STREAM FRAME_SIZE_ERROR on a stream that is not idle', async () => {
     const c = await connect();
+    c.request(5, '/test.Raw/Paused');
     c.frame(FrameType.PRIORITY, 0, 5, Buffer.alloc(4));
     const rst = await c.waitFor((f) => f.type === FrameType.RST_STREAM);
     expect(rst.streamId).toBe(5);
     expect(rst.payload.readUInt32BE(0)).toBe(GOAWAY_CODES.FRAME_SIZE_ERROR);
+  });
+
+  it('PRIORITY with a bad length on an idle stream → connection FRAME_SIZE_ERROR (no RST_STREAM on an idle stream, RFC 9113 §6.4)', async () => {
+    const c = await connect();
+    c.frame(FrameType.PRIORITY, 0, 5, Buffer.alloc(4));
+    expect((await c.goaway()).code).toBe(GOAWAY_CODES.FRAME_SIZE_ERROR);
+    expect(c.frames.some((f) => f.type === FrameType.RST_STREAM)).toBe(false);
   });
 
   it('CONTINUATION interleaved with another frame → PROTOCOL_ERROR', async () => {
