@@ -36,7 +36,7 @@ function banner(settings: Settings, addresses: ControlPlaneAddresses, token: { p
   const lines = [
     '',
     'meshward control plane is running',
-    `  xDS (ADS, gRPC)  ${addresses.xds}  ${addresses.xdsTls ? 'TLS (mesh CA), mTLS or join token' : 'plaintext; streams authenticate with a join token'}`,
+    `  xDS (ADS, gRPC)  ${addresses.xds}  ${addresses.xdsTls ? 'TLS (mesh CA), mTLS or join token' : 'plaintext; streams authenticate with a join token'}; ${settings.xds.transport === 'h2' ? "meshward's HTTP/2 server" : '@grpc/grpc-js'} (xds.transport ${settings.xds.transport})`,
     `  REST API         ${addresses.api}  (OpenAPI: ${addresses.api}/openapi.json, docs: ${addresses.api}/docs)${addresses.apiTls === 'mtls' ? '; clients need a mesh certificate' : ''}`,
     `  access logs      ${addresses.xds}  (Envoy ALS on the xDS port; ${ALS_ADMISSION[settings.telemetry.alsAuthentication]})`,
     `  alert sinks      ${alertSinks(settings)}`,
