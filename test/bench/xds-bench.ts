@@ -92,6 +92,26 @@ async function clientCpu(children: readonly ChildProcess[]): Promise<number> {
   return each.reduce((a, b) => a + b, 0);
 }
 
+/** Runs a benchmark child (tsx, --expose-gc) in a process of its own; resolves with the JSON object on its last stdout line. */
+function forkForJson<T>(file: string, args: readonly string[], env: Record<string, string> = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = fork(file, [...args], {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch (err) {
+        reject(new Error(`${file} ${args.join(' ')} (exit ${code}) printed no JSON last line: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const built = buildXds();
@@ -219,63 +239,24 @@ async function main(): Promise<void> {
 
   // The same control plane on the grpc-js transport, in a process of its own, at the largest step.
   const otherN = results[results.length - 1]!.n;
-  const onGrpcJs = await new Promise<{ rss_kb_per_stream: number; heap_kb_per_stream: number; all_acked_p99_ms: number; server_cpu_ms_per_push: number }>((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ['--expose-gc', '--import', 'tsx'],
-      env: { ...process.env, XDS_BENCH_CHILD: '1', XDS_BENCH_TRANSPORT: 'grpc-js', XDS_BENCH_STEPS: String(otherN) },
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
+  const onGrpcJs = await forkForJson<{ rss_kb_per_stream: number; heap_kb_per_stream: number; all_acked_p99_ms: number; server_cpu_ms_per_push: number }>(
+    fileURLToPath(import.meta.url),
+    [],
+    { XDS_BENCH_CHILD: '1', XDS_BENCH_TRANSPORT: 'grpc-js', XDS_BENCH_STEPS: String(otherN) },
+  );
 
   // The floors: what node:http2 alone, and a bare grpc-js bidi server, cost per connection with one
   // idle stream (measured in processes of their own, same client shape).
   const floorN = Math.min(5000, STEPS[STEPS.length - 1]!);
   const runFloor = (kind: 'http2' | 'http2-session') =>
-    new Promise<{ rss_kb_per_connection: number; heap_kb_per_connection: number; nghttp2_kb_per_connection: number }>((resolve, reject) => {
-      const child = fork(join(here, 'xds-bench-h2-floor.ts'), [kind, String(floorN)], {
-        execArgv: ['--expose-gc', '--import', 'tsx'],
-        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      });
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('exit', () => {
-        try {
-          resolve(JSON.parse(out.trim().split('\n').pop()!));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    forkForJson<{ rss_kb_per_connection: number; heap_kb_per_connection: number; nghttp2_kb_per_connection: number }>(join(here, 'xds-bench-h2-floor.ts'), [kind, String(floorN)]);
   const floor = await runFloor('http2');
   const sessionFloor = await runFloor('http2-session');
   // The same pushes on two reference servers: bare grpc-js (no xDS logic: the floor) and the naive
   // control plane of issue 3 (every response encoded per stream).
   const refN = Math.min(10_000, STEPS[STEPS.length - 1]!);
   const reference = (mode: 'bare' | 'naive') =>
-    new Promise<{ server_cpu_ms_per_push: number; all_acked_p99_ms: number; rss_kb_per_stream: number }>((resolve, reject) => {
-      const child = fork(join(here, 'xds-bench-grpc-floor.ts'), [String(refN), String(PUSHES), mode], {
-        execArgv: ['--expose-gc', '--import', 'tsx'],
-        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      });
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('exit', () => {
-        try {
-          resolve(JSON.parse(out.trim().split('\n').pop()!));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    forkForJson<{ server_cpu_ms_per_push: number; all_acked_p99_ms: number; rss_kb_per_stream: number }>(join(here, 'xds-bench-grpc-floor.ts'), [String(refN), String(PUSHES), mode]);
   const pushFloor = await reference('bare');
   const naive = await reference('naive');
   const pushFloorN = refN;

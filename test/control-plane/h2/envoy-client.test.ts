@@ -74,6 +74,7 @@
  * fallback; meshward's bootstraps set ["h2"], and the h2 server refuses a TLS client without it).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually as eventuallyWithin } from '../xds/harness.js';
 import { create, fromBinary, toBinary, type Message } from '@bufbuild/protobuf';
 import {
   DeltaDiscoveryRequestSchema,
@@ -208,15 +209,8 @@ const deltaReader = (c: EnvoyLikeClient, s: EnvoyStream) => new Reader<DeltaDisc
 const resourceNames = (r: DiscoveryResponse, schemaName: (b: Uint8Array) => string): string[] => r.resources.map((a) => schemaName(a.value)).sort();
 const claName = (b: Uint8Array) => fromBinary(ClusterLoadAssignmentSchema, b).clusterName;
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** harness.ts's poller, with the reason first (as every call here reads). */
+const eventually = <T>(fn: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> => eventuallyWithin(fn, timeoutMs, what);
 const fleetOf = (id: string) => env!.xds.fleet.byNode(id)[0];
 
 /** Envoy at shutdown: its gRPC clients reset their streams (RST_STREAM NO_ERROR), then the connection closes. */

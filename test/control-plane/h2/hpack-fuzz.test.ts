@@ -4,18 +4,11 @@
  * than its bound, never a header list larger than the limit.
  */
 import { describe, expect, it } from 'vitest';
+import { createMulberry32 } from '../../../scripts/seeded-random.js';
 import { HpackError, createHpackDecoder, encodeHeaderBlock, type HpackDecoder } from '../../../control-plane/src/h2/hpack.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded so a failure reproduces. */
+const prng = createMulberry32;
 
 /** A block an indexing peer could send: incremental-indexing literals, references to them, size updates. */
 function indexingBlock(next: () => number): Buffer {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createMulberry32 } from '../../../scripts/seeded-random.js';
 import { HpackError, createHpackDecoder, huffmanDecode, huffmanEncode } from '../../../control-plane/src/h2/hpack.js';
 import { HUFFMAN_CODE_TABLE, HUFFMAN_EOS, HUFFMAN_SYMBOL_COUNT } from '../../../control-plane/src/h2/huffman-table.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded so a failure reproduces. */
+const prng = createMulberry32;
 
 function randomBytes(next: () => number, maxLength: number): Buffer {
   const len = Math.floor(next() * (maxLength + 1));

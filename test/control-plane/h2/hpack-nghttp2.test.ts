@@ -12,6 +12,7 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMulberry32 } from '../../../scripts/seeded-random.js';
 import { createHpackDecoder, encodeHeaderBlock, type HpackDecoder } from '../../../control-plane/src/h2/hpack.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -131,17 +132,8 @@ const ALL_OCTETS_VALUE =
   String.fromCharCode(0x09, ...Array.from({ length: 0x7f - 0x20 }, (_, i) => 0x20 + i), ...Array.from({ length: 128 }, (_, i) => 0x80 + i)) +
   'a';
 
-/** mulberry32: seeded so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded so a failure reproduces. */
+const prng = createMulberry32;
 
 /** Random visible ASCII with inner spaces (no leading/trailing whitespace, which nghttp2 rejects). */
 function printable(next: () => number, length: number): string {
