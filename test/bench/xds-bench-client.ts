@@ -21,6 +21,8 @@ interface Msg {
   offset: number;
   clusters: string[];
   routes: string[];
+  /** TLS to the control plane (XDS_BENCH_TLS=1): its CA PEM; absent = plaintext. */
+  ca?: string;
 }
 
 const sessions: ClientHttp2Session[] = [];
@@ -39,8 +41,8 @@ function nodeBytes(id: string): Buffer {
   return Buffer.concat([s(1, id), s(2, 'bench'), Buffer.from([(3 << 3) | 2, struct.length]), struct]);
 }
 
-async function openOne(address: string, id: string, clusters: string[], routes: string[]): Promise<void> {
-  const session = await connect({ address });
+async function openOne(address: string, id: string, clusters: string[], routes: string[], ca: string | undefined): Promise<void> {
+  const session = await connect({ address, ...(ca === undefined ? {} : { tls: { ca, servername: 'localhost' } }) });
   sessions.push(session);
   const stream: RawGrpcStream = openStream(session, SOTW_PATH);
   const names: Record<string, string[]> = { [CDS]: [], [EDS]: clusters, [LDS]: [], [RDS]: routes };
@@ -75,7 +77,7 @@ process.on('message', (m: Msg) => {
       const batch = 200;
       for (let i = 0; i < m.count; i += batch) {
         const n = Math.min(batch, m.count - i);
-        await Promise.all(Array.from({ length: n }, (_, k) => openOne(m.address, `envoy-${m.offset + i + k}`, m.clusters, m.routes)));
+        await Promise.all(Array.from({ length: n }, (_, k) => openOne(m.address, `envoy-${m.offset + i + k}`, m.clusters, m.routes, m.ca)));
       }
       process.send!({ ready: true, opened: sessions.length, received });
     } catch (err) {

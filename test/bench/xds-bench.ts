@@ -18,6 +18,9 @@
  *
  * Env: XDS_BENCH_STEPS (default "1000,5000,10000"; ≤ ~19,900 with RLIMIT_NOFILE 20000),
  * XDS_BENCH_TRANSPORT (h2 | grpc-js, default h2), XDS_BENCH_CHILD=1 (measure, print one JSON line, exit),
+ * XDS_BENCH_TLS=1 (TLS on the xDS port and every client connection, P-256 certificates from a
+ * throwaway openssl PKI: what an mTLS-era fleet costs per Envoy; use smaller steps, each handshake
+ * costs CPU on both sides),
  * XDS_BENCH_CLIENT_PROCS (default 2), XDS_BENCH_PUSHES (pushes per step, default 3),
  * XDS_BENCH_PROFILE=<file> (CPU profile of the last push of the last step).
  */
@@ -59,11 +62,13 @@ const CLIENT_PROCS = Number(process.env.XDS_BENCH_CLIENT_PROCS ?? 2);
 const PUSHES = Number(process.env.XDS_BENCH_PUSHES ?? 3);
 const TRANSPORT = process.env.XDS_BENCH_TRANSPORT === 'grpc-js' ? 'grpc-js' : 'h2';
 const CHILD = process.env.XDS_BENCH_CHILD === '1';
+const TLS = process.env.XDS_BENCH_TLS === '1';
 const NAIVE = { all_acked_s: [1.3, 2.0], rss_kb_per_stream: 30 };
 const TARGET = { p99_ms: 1000, rss_kb_per_stream: 20 };
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 import { benchResources as resources, clusterNames } from './xds-bench-resources.js';
+import { createTestPki } from '../control-plane/xds/test-pki.js';
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -115,14 +120,16 @@ function forkForJson<T>(file: string, args: readonly string[], env: Record<strin
 async function main(): Promise<void> {
   const started = Date.now();
   const built = buildXds();
-  const { TypeUrl, createSnapshot, createSnapshotCache, createXdsServer } = (await import(pathToFileURL(built).href)) as typeof XdsModule;
+  const { TypeUrl, createSnapshot, createSnapshotCache, createXdsServer, createXdsServerCredentials } = (await import(pathToFileURL(built).href)) as typeof XdsModule;
   console.log(`control plane under test: ${built} (tsc build, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const cache = createSnapshotCache();
   const server = createXdsServer({ cache });
   let version = 0;
   let split = 10;
   cache.setSnapshot('role=sidecar', createSnapshot({ version: `v${++version}`, resources: resources(split) }));
-  const port = await server.listen({ transport: TRANSPORT });
+  const pki = TLS ? createTestPki() : undefined;
+  const credentials = pki === undefined ? undefined : createXdsServerCredentials({ mode: 'tls', certificateChain: pki.serverCert, privateKey: pki.serverKey });
+  const port = await server.listen({ transport: TRANSPORT, ...(credentials === undefined ? {} : { credentials }) });
   const address = `127.0.0.1:${port}`;
 
   const children: ChildProcess[] = [];
@@ -139,7 +146,7 @@ async function main(): Promise<void> {
   const baseRss = base.rss;
   const baseHeap = base.heapUsed;
   console.log(`load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share the 2 cores)`);
-  console.log(`control plane (transport ${TRANSPORT}) on ${address}; ${CLIENT_PROCS} client processes; baseline RSS ${(baseRss / 1048576).toFixed(1)} MiB; resources: ${JSON.stringify(cache.getSnapshot('role=sidecar')!.counts)}`);
+  console.log(`control plane (transport ${TRANSPORT}, ${TLS ? 'TLS' : 'plaintext'}) on ${address}; ${CLIENT_PROCS} client processes; baseline RSS ${(baseRss / 1048576).toFixed(1)} MiB; resources: ${JSON.stringify(cache.getSnapshot('role=sidecar')!.counts)}`);
   console.log(`RDS push size: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.RouteConfiguration).sotwBody(new Set(['routes'])).length} bytes; EDS response: ${cache.getSnapshot('role=sidecar')!.type(TypeUrl.ClusterLoadAssignment).sotwBody(new Set(clusterNames)).length} bytes`);
 
   let open = 0;
@@ -154,7 +161,7 @@ async function main(): Promise<void> {
           new Promise<void>((resolve, reject) => {
             const count = Math.max(0, Math.min(per, add - i * per));
             child.once('message', (m: { ready?: boolean; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve()));
-            child.send({ cmd: 'open', count, address, offset: open + i * per, clusters: clusterNames, routes: ['routes'] });
+            child.send({ cmd: 'open', count, address, offset: open + i * per, clusters: clusterNames, routes: ['routes'], ...(pki === undefined ? {} : { ca: pki.caPem }) });
           }),
       ),
     );
@@ -230,10 +237,11 @@ async function main(): Promise<void> {
   for (const c of children) c.send({ cmd: 'exit' });
   await Promise.all(children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve())))));
   await server.close();
+  pki?.dispose();
   if (CHILD) {
     const r = results[results.length - 1]!;
     const m = [...r.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(r.pushes.length / 2)]!;
-    console.log(JSON.stringify({ transport: TRANSPORT, streams: r.n, rss_kb_per_stream: Number(r.rssKb.toFixed(1)), heap_kb_per_stream: Number(r.heapKb.toFixed(1)), all_acked_p99_ms: Math.round(m.p99), server_cpu_ms_per_push: Math.round(m.cpuMs) }));
+    console.log(JSON.stringify({ transport: TRANSPORT, tls: TLS, streams: r.n, rss_kb_per_stream: Number(r.rssKb.toFixed(1)), heap_kb_per_stream: Number(r.heapKb.toFixed(1)), all_acked_p99_ms: Math.round(m.p99), server_cpu_ms_per_push: Math.round(m.cpuMs) }));
     return;
   }
 
@@ -244,6 +252,29 @@ async function main(): Promise<void> {
     [],
     { XDS_BENCH_CHILD: '1', XDS_BENCH_TRANSPORT: 'grpc-js', XDS_BENCH_STEPS: String(otherN) },
   );
+
+  if (TLS) {
+    // TLS run: the two transports side by side (the plaintext floors and the naive server do not apply).
+    const r = results[results.length - 1]!;
+    const m = [...r.pushes].sort((a, b) => a.p99 - b.p99)[Math.floor(r.pushes.length / 2)]!;
+    console.log('');
+    console.log(`TLS on every connection, N=${r.n}: transport ${TRANSPORT} ${r.rssKb.toFixed(1)} KB RSS per idle stream, all ACKed p99 ${m.p99.toFixed(0)} ms; transport grpc-js ${onGrpcJs.rss_kb_per_stream} KB, p99 ${onGrpcJs.all_acked_p99_ms} ms`);
+    console.log(
+      JSON.stringify({
+        tls: true,
+        streams: r.n,
+        transport: TRANSPORT,
+        rss_kb_per_stream: Number(r.rssKb.toFixed(1)),
+        all_acked_p99_ms: Math.round(m.p99),
+        server_cpu_ms_per_push: Math.round(m.cpuMs),
+        grpc_js_transport_rss_kb_per_stream: onGrpcJs.rss_kb_per_stream,
+        grpc_js_transport_all_acked_p99_ms: onGrpcJs.all_acked_p99_ms,
+        load_average_1m: Number(loadavg()[0]!.toFixed(2)),
+        bench_duration_s: Math.round((Date.now() - started) / 1000),
+      }),
+    );
+    return;
+  }
 
   // The floors: what node:http2 alone, and a bare grpc-js bidi server, cost per connection with one
   // idle stream (measured in processes of their own, same client shape).

@@ -50,12 +50,12 @@
  *    malloc_trim, MALLOC_MMAP_THRESHOLD_ or jemalloc.
  *  - + one idle stream: ~23.5 KB (bare node:http2); bare grpc-js: ~28 KB (call, metadata, decoder,
  *    stream/socket states, keepalive timer per session).
- * That is why the xDS port has its own HTTP/2 server. TLS adds node:tls's OpenSSL state per
- * connection on either transport (measured ~43 KB on node:http2: 67 KB vs 24 KB plaintext), so
- * expect ~50 KB per mTLS Envoy on 'h2' (an estimate: the benchmark's clients are plaintext).
+ * That is why the xDS port has its own HTTP/2 server. TLS adds node:tls's OpenSSL state (~39 KB per
+ * connection, no option exposed to shrink it) on either transport: `XDS_BENCH_TLS=1 npm run
+ * bench:xds` measured 46.9 KB per idle TLS stream on 'h2' and 82.6 KB on 'grpc-js' (4,000 streams).
  * For 'grpc-js', `listen()` sets `compactHttp2` (no HPACK dynamic tables; ~1.5 KB per connection)
- * and channelz off (~1 KB per stream). Capacity planning: ~10 KB per plaintext Envoy on 'h2'
- * (≈ 100 MB for 10k); the open-file limit (one socket per Envoy, and one more for its access log
+ * and channelz off (~1 KB per stream). Capacity planning on 'h2': ~10 KB per plaintext Envoy
+ * (≈ 100 MB for 10k), ~50 KB per TLS Envoy (≈ 500 MB for 10k); the open-file limit (one socket per Envoy, and one more for its access log
  * stream) must exceed twice the fleet size.
  *
  * SEAMS FOR THE CA (control-plane/src/ca)
