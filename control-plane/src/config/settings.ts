@@ -157,7 +157,7 @@ export const SETTINGS_REFERENCE: readonly SettingReference[] = [
   { name: 'xds.host', env: 'MESHWARD_XDS_HOST', default: '127.0.0.1', description: 'Address the xDS (ADS) gRPC server binds.' },
   { name: 'xds.port', env: 'MESHWARD_XDS_PORT', default: '18000', description: 'xDS port (0 = ephemeral).' },
   { name: 'xds.tls', env: 'MESHWARD_XDS_TLS', default: 'off', description: "'off' (plaintext) or 'tls' (serving certificate from the mesh CA; client certificates accepted for mTLS)." },
-  { name: 'xds.transport', env: 'MESHWARD_XDS_TRANSPORT', default: 'h2', description: "'h2' (meshward's compact HTTP/2 gRPC server: about a third of the memory per Envoy) or 'grpc-js' (@grpc/grpc-js on node:http2)." },
+  { name: 'xds.transport', env: 'MESHWARD_XDS_TRANSPORT', default: 'h2', description: "'h2' (meshward's compact HTTP/2 gRPC server: about a quarter of grpc-js's memory per Envoy) or 'grpc-js' (@grpc/grpc-js on node:http2)." },
   { name: 'xds.tlsServerNames', env: 'MESHWARD_XDS_TLS_SERVER_NAMES', default: '', description: 'Extra DNS names / IPs (comma-separated) on the xDS serving certificate.' },
   { name: 'xds.debounce.quiet', env: 'MESHWARD_DEBOUNCE_QUIET', default: '100ms', description: 'Push once no change arrived for this long.' },
   { name: 'xds.debounce.maxDelay', env: 'MESHWARD_DEBOUNCE_MAX_DELAY', default: '1s', description: 'Push at most this long after the first change of a burst.' },

@@ -73,7 +73,7 @@ export interface ListenOptions {
   /**
    * Which gRPC server carries ADS (and `extraServices`):
    *  - `'h2'` (default): meshward's compact HTTP/2 server (control-plane/src/h2), built for many
-   *    long-lived idle streams: about a third of grpc-js's memory per connection (see MEMORY PER
+   *    long-lived idle streams: about a quarter of grpc-js's memory per connection (see MEMORY PER
    *    STREAM in index.ts and `npm run bench:xds`).
    *  - `'grpc-js'`: @grpc/grpc-js on node:http2 (nghttp2): more memory per connection; the choice
    *    when its channel options or its wider HTTP/2 feature set are needed.
