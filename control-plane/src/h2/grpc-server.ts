@@ -645,6 +645,9 @@ class GrpcServerImpl implements GrpcServer, ConnectionHost {
       socket.destroy();
       return;
     }
+    // Read the peer address now: node:net caches it on the socket (an ADS stream reads it at its
+    // start anyway), so errors reported after the client hung up still name who it was.
+    void socket.remoteAddress;
     const connection = new H2Connection(socket, this);
     this.connections.add(connection);
   }

@@ -55,8 +55,13 @@ export interface XdsServerOptions {
   readonly authorizeNode?: AuthorizeNode;
   /** SEAM (2). Without it SDS requests are answered with no secrets. */
   readonly secrets?: SecretSource;
-  /** Called for errors that do not belong to one stream (e.g. a failing SecretSource). */
-  readonly onError?: (err: XdsError, context: { identityId?: string }) => void;
+  /**
+   * Called for errors that do not belong to one stream (e.g. a failing SecretSource), and, on the h2
+   * transport, for connections refused for HTTP/2 protocol errors or abuse (code INVALID_REQUEST,
+   * `peer` set; at most {@link TRANSPORT_ERRORS_PER_MINUTE} a minute, the rest counted into the next
+   * report, so a flood of garbage cannot flood the log).
+   */
+  readonly onError?: (err: XdsError, context: { identityId?: string; peer?: string }) => void;
 }
 
 export interface ListenOptions {
@@ -153,6 +158,9 @@ export interface XdsTransportStats {
   readonly protocolErrors: number | undefined;
 }
 
+/** Transport (HTTP/2) error reports passed to `onError` per minute; more are counted, not reported. */
+export const TRANSPORT_ERRORS_PER_MINUTE = 20;
+
 let nextStreamId = 1;
 /** Requests a stream may send while it is being authenticated/bound; more ends it (flood guard). */
 const MAX_QUEUED_REQUESTS = 256;
@@ -171,6 +179,24 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   let grpcServer: Server | undefined;
   let h2Server: GrpcServer | undefined;
   let stopTlsUpdates: (() => void) | undefined;
+  let transportWindowStart = 0;
+  let transportReported = 0;
+  let transportSuppressed = 0;
+  const onTransportError = (err: Error, context: { peer: string }): void => {
+    const now = Date.now();
+    if (now - transportWindowStart >= 60_000) {
+      transportWindowStart = now;
+      transportReported = 0;
+    }
+    if (transportReported >= TRANSPORT_ERRORS_PER_MINUTE) {
+      transportSuppressed++;
+      return;
+    }
+    transportReported++;
+    const more = transportSuppressed === 0 ? '' : ` (${transportSuppressed} more since the last report, not reported)`;
+    transportSuppressed = 0;
+    onError(new XdsError('INVALID_REQUEST', `HTTP/2 from ${context.peer}: ${err.message}${more}`), { peer: context.peer });
+  };
   let closing = false;
 
   const handle = (call: AdsCall, auth: AdsCallAuth, protocolKind: 'sotw' | 'delta'): void => {
@@ -446,6 +472,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
           maxSendMessageBytes: 64 * 1024 * 1024,
           keepaliveTimeMs: 60_000,
           keepaliveTimeoutMs: 20_000,
+          onError: onTransportError,
           ...listenOptions.h2Options,
           handlers: h2Handlers,
           services: listenOptions.extraServices ?? [],

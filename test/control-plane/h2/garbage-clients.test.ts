@@ -14,6 +14,7 @@ import { encodeHeaderBlock } from '../../../control-plane/src/h2/hpack.js';
 import { SotwAdsClient } from '../../xds-clients/sotw-ads-client.js';
 import { TypeUrl } from '../xds/support.js';
 import { eventually, startHarness, type Harness } from '../xds/harness.js';
+import { TRANSPORT_ERRORS_PER_MINUTE } from '../../../control-plane/src/xds/xds-server.js';
 
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 /** Fixed so a failure reproduces; MESHWARD_FUZZ_SEED explores others. */
@@ -114,8 +115,9 @@ async function runGarbageClient(port: number, next: Rng): Promise<void> {
 
 describe('garbage clients on the xDS port (h2 transport)', () => {
   let h: Harness;
+  const reports: Array<{ code: string; message: string; peer: string | undefined }> = [];
   beforeAll(async () => {
-    h = await startHarness({}, { transport: 'h2' });
+    h = await startHarness({ onError: (err, context) => reports.push({ code: err.code, message: err.message, peer: context.peer }) }, { transport: 'h2' });
     h.publish('role=sidecar', 'v1');
   });
   afterAll(() => h?.close());
@@ -144,7 +146,15 @@ describe('garbage clients on the xDS port (h2 transport)', () => {
       expect((await fresh.responses.next((r) => r.typeUrl === TypeUrl.RouteConfiguration, 5000, 'RDS for a new client')).versionInfo).toBe('v2');
       fresh.close();
       // Garbage was refused at the HTTP/2 layer (counted) or by the xDS layer, never by crashing.
-      expect(h.server.transportStats()!.protocolErrors).toBeGreaterThan(0);
+      const refused = h.server.transportStats()!.protocolErrors!;
+      expect(refused).toBeGreaterThan(TRANSPORT_ERRORS_PER_MINUTE);
+      // onError hears of them, capped per minute so garbage cannot flood the log.
+      expect(reports).toHaveLength(TRANSPORT_ERRORS_PER_MINUTE);
+      for (const r of reports) {
+        expect(r.code).toBe('INVALID_REQUEST');
+        expect(r.peer).toMatch(/^127\.0\.0\.1:\d+$/);
+        expect(r.message).toMatch(/^HTTP\/2 from 127\.0\.0\.1:\d+: \S/);
+      }
     } finally {
       healthy.close();
     }
