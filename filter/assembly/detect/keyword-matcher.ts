@@ -14,10 +14,17 @@ export const KW_ERR_TOO_LONG: i32 = -2;
 export const KW_ERR_ALREADY_BUILT: i32 = -3;
 export const KW_ERR_TOO_MANY: i32 = -4;
 export const KW_ERR_BAD_BYTE: i32 = -5;
+/** Scanner.addKeyword: a case-insensitive term has more than KW_MAX_CASE_VARIANTS case variants. */
+export const KW_ERR_CASE_VARIANTS: i32 = -6;
 
 export const KW_MIN_LEN: i32 = 2;
 export const KW_MAX_LEN: i32 = 256;
 export const KW_MAX_TERMS: i32 = 65536;
+/**
+ * Most case variants (unicode-case.ts) one case-insensitive operator keyword may expand to:
+ * 6 letters with a two-byte case pair (2^6), or fewer when Greek sigma (3 forms) is among them.
+ */
+export const KW_MAX_CASE_VARIANTS: i32 = 64;
 const MAX_WS_RUN: i32 = 64;
 
 // @ts-ignore: decorator
@@ -41,7 +48,8 @@ const MAX_WS_RUN: i32 = 64;
  * low/high nibble tables, i8x16.swizzle) selects candidate positions at 16 bytes a step; each
  * candidate is verified through a hash of its first three (and first two) folded bytes that
  * chains the terms sharing them. Case-insensitivity is folded into the nibble tables, so the
- * input is never copied or lower-cased. ASCII case folding only.
+ * input is never copied or lower-cased. ASCII case folding only: Scanner.addKeyword registers
+ * the non-ASCII case variants of an operator keyword (unicode-case.ts) as separate terms.
  */
 @final export class KeywordMatcher {
   private pool: Array<u8> = new Array<u8>();
@@ -139,7 +147,9 @@ const MAX_WS_RUN: i32 = 64;
       return KW_ERR_TOO_SHORT;
     }
     const c0 = <u32>unchecked(this.pool[off]);
-    const letterStart = c0 - 0x41 < 26 || c0 - 0x61 < 26;
+    // a word-boundary term starting with a letter (ASCII, or any byte >= 0x80: a word byte) can
+    // never match after an ASCII letter
+    const letterStart = c0 - 0x41 < 26 || c0 - 0x61 < 26 || c0 >= 0x80;
     if (!(gated || ((flags & KW_WORD_BOUNDARY) != 0 && letterStart))) this.startGated = false;
     // quick reject word: the first four bytes | 0x20, unless whitespace (runs may differ) is among them
     let qw: u32 = 0;

@@ -26,7 +26,11 @@ import {
   matchPhrase, phrasePatternCount, phraseAnchorCount, phraseAnchor, unicodeKind, unicodeRunEnd, runCount,
   U_NONE, U_TAG, U_BIDI, U_ZW,
 } from "./prompt-injection";
-import { KeywordMatcher, KW_CASE_INSENSITIVE, KW_WHITESPACE_TOLERANT } from "./keyword-matcher";
+import {
+  KeywordMatcher, KW_CASE_INSENSITIVE, KW_WHITESPACE_TOLERANT, KW_MAX_TERMS, KW_MAX_CASE_VARIANTS, KW_MAX_LEN,
+  KW_ERR_CASE_VARIANTS, KW_ERR_TOO_MANY, KW_ERR_ALREADY_BUILT,
+} from "./keyword-matcher";
+import { caseVariantCount, writeCaseVariant } from "./unicode-case";
 import { resolveOverlaps } from "./resolve-overlaps";
 import { holdBackPoint } from "./hold-back";
 
@@ -50,6 +54,25 @@ export const OWNER_AWS_CONTEXT: i32 = 2;
 }
 
 const SCRATCH = memory.data(64);
+/** One case variant of an operator keyword (at most KW_MAX_LEN bytes). */
+const VARIANT = memory.data(KW_MAX_LEN);
+
+/** Most terms build() registers for the built-in detectors (phrase anchors, AWS context words). */
+let builtinTerms: i32 = -1;
+
+/**
+ * Terms left for operator keywords (and their case variants) in the scanner's matcher, so that
+ * build() always has room for the built-in terms.
+ */
+export function customTermLimit(): i32 {
+  if (builtinTerms < 0) {
+    let n = 0;
+    const np = phrasePatternCount();
+    for (let pi = 0; pi < np; pi++) n += phraseAnchorCount(pi);
+    builtinTerms = n + 2 * AWS_SECRET_KEYWORDS.length;
+  }
+  return KW_MAX_TERMS - builtinTerms;
+}
 
 /**
  * One configured detector set. Build it at configure time (root context), reuse it for every
@@ -78,12 +101,31 @@ const SCRATCH = memory.data(64);
   /**
    * Adds an operator keyword (UTF-8 bytes at `ptr`) for custom detector number `group`; its
    * findings are reported as DETECTOR_CUSTOM with aux = group. `flags`: KW_CASE_INSENSITIVE,
-   * KW_WORD_BOUNDARY, KW_WHITESPACE_TOLERANT. Returns the term index (>= 0) or a KW_ERR_* code.
-   * Only before `build()`.
+   * KW_WORD_BOUNDARY, KW_WHITESPACE_TOLERANT. Returns the index of its first term (>= 0) or a
+   * KW_ERR_* code, and then registers nothing. Only before `build()`.
+   *
+   * Case-insensitive keywords fold ASCII letters in the matcher; letters with a two-byte case
+   * pair (unicode-case.ts: "ü"/"Ü", "σ"/"Σ"/"ς", "п"/"П", ...) are expanded here into one term
+   * per case variant, all with the same owner and group, so the scan path stays byte-exact.
+   * More than KW_MAX_CASE_VARIANTS (64) variants is KW_ERR_CASE_VARIANTS; the keywords and
+   * their variants share `customTermLimit()` terms (KW_ERR_TOO_MANY beyond).
    */
   addKeyword(ptr: usize, len: i32, group: i32, flags: i32): i32 {
+    let variants = 1;
+    if ((flags & KW_CASE_INSENSITIVE) != 0) {
+      variants = caseVariantCount(ptr, len);
+      if (variants > KW_MAX_CASE_VARIANTS) return KW_ERR_CASE_VARIANTS;
+    }
+    if (this.keywords.isBuilt) return KW_ERR_ALREADY_BUILT;
+    if (this.keywords.termCount + variants > customTermLimit()) return KW_ERR_TOO_MANY;
     const r = this.keywords.add(ptr, len, OWNER_CUSTOM, group, flags);
-    if (r >= 0) this.customTerms++;
+    if (r < 0) return r;
+    // the variants have the keyword's length, edges and NUL-freedom, and room was checked: they cannot fail
+    for (let v = 1; v < variants; v++) {
+      writeCaseVariant(ptr, len, v, VARIANT);
+      this.keywords.add(VARIANT, len, OWNER_CUSTOM, group, flags);
+    }
+    this.customTerms++;
     return r;
   }
 

@@ -5,13 +5,15 @@
  * - `mask`: every character (code point) but the last 4 becomes `*`; values of 4 characters or
  *   fewer are masked whole.
  * - `hash`: `[EMAIL:1f3a9c07b2d4]`, 48 bits of SipHash-2-4 keyed with the deployment's hash key
- *   over the normalised value (ASCII lower-cased for emails; only letters and digits, upper-cased,
- *   for numbers such as cards, phones, SSNs and IBANs, so `4111 1111...` and `4111-1111...` give
- *   one token). The same value gives the same token in every VM that shares the key; without the
+ *   over the normalised value (lower-cased for emails, keywords and the rest: ASCII letters and
+ *   the letters with a two-byte case pair, detect/unicode-case.ts, so `MÜLLER` and `müller` give
+ *   one token; only letters and digits, upper-cased, for numbers such as cards, phones, SSNs and
+ *   IBANs, so `4111 1111...` and `4111-1111...` give one token). The same value gives the same token in every VM that shares the key; without the
  *   key the token cannot be reversed by trying candidate values.
  */
 import { RedactionStyle } from "../config/enums";
 import { ByteBuffer, hexDigit } from "../inspect/byte-buffer";
+import { lowerCase2, twoByteAt } from "../detect";
 
 export class Redactor {
   private k0: u64 = 0;
@@ -69,6 +71,15 @@ export class Redactor {
           if (isLower) b -= 0x20;
         } else if (isUpper) {
           b += 0x20;
+        } else if (b >= 0xc2) {
+          const cp = twoByteAt(ptr, len, i);
+          if (cp >= 0) {
+            const l = lowerCase2(cp);
+            nb.pushByte(<u8>(0xc0 | (l >> 6)));
+            nb.pushByte(<u8>(0x80 | (l & 0x3f)));
+            i++;
+            continue;
+          }
         }
         nb.pushByte(b);
       }
