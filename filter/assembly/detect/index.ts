@@ -32,13 +32,15 @@
  *     addKeyword(ptr: usize, len: i32, group: i32, flags: i32): i32     >= 0 ok, else KW_ERR_*
  *     addKeywordString(term: string, group: i32, flags: i32): i32
  *       flags: KW_CASE_INSENSITIVE 1 | KW_WORD_BOUNDARY 2 | KW_WHITESPACE_TOLERANT 4
- *       KW_CASE_INSENSITIVE folds ASCII and, by registering each case variant as a term, the
- *       letters with a two-byte case pair (unicode-case.ts: Latin-1/Extended, Greek, Cyrillic,
- *       Armenian); at most KW_MAX_CASE_VARIANTS = 64 variants per keyword.
+ *       KW_CASE_INSENSITIVE folds ASCII and the letters with a two-byte case pair (unicode-case.ts:
+ *       Latin-1/Extended, Greek, Cyrillic, Armenian), any number of them: the letters starting in
+ *       the first 4 bytes by registering each case variant as a term (at most
+ *       KW_MAX_CASE_VARIANTS = 9), the later ones at verification (KW_UNICODE_FOLD 8, set by
+ *       addKeyword itself).
  *       errors: KW_ERR_TOO_SHORT -1 (< 2 bytes), KW_ERR_TOO_LONG -2 (> 256 bytes),
  *               KW_ERR_ALREADY_BUILT -3, KW_ERR_TOO_MANY -4 (keywords + case variants >
  *               customTermLimit(), 65536 less the built-in terms), KW_ERR_BAD_BYTE -5
- *               (NUL, or leading/trailing whitespace), KW_ERR_CASE_VARIANTS -6 (> 64 variants)
+ *               (NUL, or leading/trailing whitespace)
  *     build(): void               freezes; the first scan/holdBack calls it implicitly
  *   A Scanner is immutable after build(); keep one per configuration, share it across HTTP
  *   contexts; on reconfigure build a new one and drop the old.
@@ -97,10 +99,12 @@ export { StreamCarry } from "./stream-carry";
 export { LOOKBEHIND_BYTES, MAX_HOLD_BACK } from "./hold-back";
 export {
   KeywordMatcher, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY, KW_WHITESPACE_TOLERANT, KW_ERR_TOO_SHORT,
-  KW_ERR_TOO_LONG, KW_ERR_ALREADY_BUILT, KW_ERR_TOO_MANY, KW_ERR_BAD_BYTE, KW_ERR_CASE_VARIANTS, KW_MIN_LEN,
+  KW_ERR_TOO_LONG, KW_ERR_ALREADY_BUILT, KW_ERR_TOO_MANY, KW_ERR_BAD_BYTE, KW_UNICODE_FOLD, KW_MIN_LEN,
   KW_MAX_LEN, KW_MAX_TERMS, KW_MAX_CASE_VARIANTS,
 } from "./keyword-matcher";
-export { caseForms, caseLetterCount, caseVariantCount, lowerCase2, twoByteAt, CASE_FORMS_MAX } from "./unicode-case";
+export {
+  caseForms, caseLetterCount, caseVariantCount, caseHeadVariantCount, lowerCase2, twoByteAt, CASE_FORMS_MAX,
+} from "./unicode-case";
 export { luhnValid } from "./luhn";
 export { ibanMod97 } from "./mod97";
 export { resolveOverlaps } from "./resolve-overlaps";

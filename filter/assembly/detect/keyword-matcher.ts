@@ -1,5 +1,6 @@
 import { isAlnum, isSpace, lower, at } from "./char-class";
 import { FindingList } from "./finding-list";
+import { CASE_HEAD_BYTES, CASE_HEAD_VARIANTS_MAX, caseHeadEnd, foldCaseFrom, lowerCase2, twoByteAt } from "./unicode-case";
 
 /** Term flags. */
 export const KW_CASE_INSENSITIVE: i32 = 1;
@@ -7,6 +8,15 @@ export const KW_CASE_INSENSITIVE: i32 = 1;
 export const KW_WORD_BOUNDARY: i32 = 2;
 /** Each space in the term matches a run of 1-64 ASCII whitespace bytes. */
 export const KW_WHITESPACE_TOLERANT: i32 = 4;
+/**
+ * With KW_CASE_INSENSITIVE: every two-byte letter with a case pair (unicode-case.ts) that starts
+ * at or after byte CASE_HEAD_BYTES (4) of the term matches any form of its case class. `add`
+ * stores those letters lower-cased; verification folds the input's two-byte sequences there
+ * on the fly. The first four bytes stay exact (they feed the nibble tables, the quick check and
+ * the hash key): Scanner.addKeyword registers one term per case variant of the letters that
+ * start in them. Terms without the flag are compared as before.
+ */
+export const KW_UNICODE_FOLD: i32 = 8;
 
 /** `add` results (>= 0: the term index). */
 export const KW_ERR_TOO_SHORT: i32 = -1;
@@ -14,17 +24,16 @@ export const KW_ERR_TOO_LONG: i32 = -2;
 export const KW_ERR_ALREADY_BUILT: i32 = -3;
 export const KW_ERR_TOO_MANY: i32 = -4;
 export const KW_ERR_BAD_BYTE: i32 = -5;
-/** Scanner.addKeyword: a case-insensitive term has more than KW_MAX_CASE_VARIANTS case variants. */
-export const KW_ERR_CASE_VARIANTS: i32 = -6;
 
 export const KW_MIN_LEN: i32 = 2;
 export const KW_MAX_LEN: i32 = 256;
 export const KW_MAX_TERMS: i32 = 65536;
 /**
- * Most case variants (unicode-case.ts) one case-insensitive operator keyword may expand to:
- * 6 letters with a two-byte case pair (2^6), or fewer when Greek sigma (3 forms) is among them.
+ * Most terms one case-insensitive operator keyword registers (Scanner.addKeyword): one per case
+ * variant of the two-byte cased letters starting in its first 4 bytes, at most 2 letters, so 4
+ * (9 when both are Greek sigma, which has 3 forms). Later letters are folded (KW_UNICODE_FOLD).
  */
-export const KW_MAX_CASE_VARIANTS: i32 = 64;
+export const KW_MAX_CASE_VARIANTS: i32 = CASE_HEAD_VARIANTS_MAX;
 const MAX_WS_RUN: i32 = 64;
 
 // @ts-ignore: decorator
@@ -48,8 +57,9 @@ const MAX_WS_RUN: i32 = 64;
  * low/high nibble tables, i8x16.swizzle) selects candidate positions at 16 bytes a step; each
  * candidate is verified through a hash of its first three (and first two) folded bytes that
  * chains the terms sharing them. Case-insensitivity is folded into the nibble tables, so the
- * input is never copied or lower-cased. ASCII case folding only: Scanner.addKeyword registers
- * the non-ASCII case variants of an operator keyword (unicode-case.ts) as separate terms.
+ * input is never copied or lower-cased. Non-ASCII case (unicode-case.ts): Scanner.addKeyword
+ * registers the case variants of the letters in a keyword's first four bytes as separate terms,
+ * and KW_UNICODE_FOLD terms fold the two-byte letters after them at verification time.
  */
 @final export class KeywordMatcher {
   private pool: Array<u8> = new Array<u8>();
@@ -145,6 +155,10 @@ const MAX_WS_RUN: i32 = 64;
     if (n < KW_MIN_LEN) {
       this.pool.length = off;
       return KW_ERR_TOO_SHORT;
+    }
+    if ((flags & KW_UNICODE_FOLD) != 0) {
+      const a = this.pool.dataStart + <usize>off;
+      foldCaseFrom(a, n, caseHeadEnd(a, n));
     }
     const c0 = <u32>unchecked(this.pool[off]);
     // a word-boundary term starting with a letter (ASCII, or any byte >= 0x80: a word byte) can
@@ -504,6 +518,7 @@ const MAX_WS_RUN: i32 = 64;
     const off = load<i32>(this.offP + (<usize>t << 2));
     const n = load<i32>(this.lenP + (<usize>t << 2));
     const flags = load<i32>(this.flagsP + (<usize>t << 2));
+    if (flags & KW_UNICODE_FOLD) return this.verifyFolded(p, len, q, off, n, flags, partial);
     const ci = (flags & KW_CASE_INSENSITIVE) != 0;
     const ws = (flags & KW_WHITESPACE_TOLERANT) != 0;
     const pool = this.pool.dataStart;
@@ -529,6 +544,61 @@ const MAX_WS_RUN: i32 = 64;
     if (flags & KW_WORD_BOUNDARY) {
       if (isWordByte(load<u8>(pool + <usize>off)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
       if (isWordByte(load<u8>(pool + <usize>(off + n - 1)))) {
+        if (i >= len && partial) return -2;
+        if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
+      }
+    }
+    return i;
+  }
+
+  /**
+   * verifyTerm for a KW_UNICODE_FOLD term (stored with its two-byte letters after the head
+   * lower-cased): the head bytes (< CASE_HEAD_BYTES, and the rest of a two-byte letter starting at
+   * byte 3) compare exactly (ASCII folded); from there on an input two-byte sequence equals the
+   * term's when it is the same or lowerCase2 maps it to the term's code point. Both forms of a
+   * pair are two bytes long, so the input span has the term's length (whitespace runs aside).
+   */
+  private verifyFolded(p: usize, len: i32, q: i32, off: i32, n: i32, flags: i32, partial: bool): i32 {
+    const ci = (flags & KW_CASE_INSENSITIVE) != 0;
+    const ws = (flags & KW_WHITESPACE_TOLERANT) != 0;
+    const pool = this.pool.dataStart + <usize>off;
+    let i = q;
+    let k = 0;
+    while (k < n) {
+      const tc = <u32>load<u8>(pool + <usize>k);
+      if (i >= len) return partial ? -2 : -1;
+      let c = <u32>load<u8>(p + <usize>i);
+      if (ws && tc == 0x20) {
+        if (!isSpace(c)) return -1;
+        let r = 0;
+        while (i < len && r < MAX_WS_RUN && isSpace(load<u8>(p + <usize>i))) {
+          i++;
+          r++;
+        }
+        if (i >= len && partial) return -2;
+        k++;
+        continue;
+      }
+      // a two-byte sequence of the term after the head (the same test as twoByteAt)
+      if (k >= CASE_HEAD_BYTES && tc - 0xc2 < 0x1e && k + 1 < n && (<u32>load<u8>(pool + <usize>(k + 1)) & 0xc0) == 0x80) {
+        const t1 = <u32>load<u8>(pool + <usize>(k + 1));
+        if (i + 1 >= len) return partial && c - 0xc2 < 0x1e ? -2 : -1;
+        if (c != tc || <u32>load<u8>(p + <usize>(i + 1)) != t1) {
+          const cp = twoByteAt(p, len, i);
+          if (cp < 0 || <u32>lowerCase2(cp) != (((tc & 0x1f) << 6) | (t1 & 0x3f))) return -1;
+        }
+        i += 2;
+        k += 2;
+        continue;
+      }
+      if (ci) c = lower(c);
+      if (c != tc) return -1;
+      i++;
+      k++;
+    }
+    if (flags & KW_WORD_BOUNDARY) {
+      if (isWordByte(load<u8>(pool)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
+      if (isWordByte(load<u8>(pool + <usize>(n - 1)))) {
         if (i >= len && partial) return -2;
         if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
       }

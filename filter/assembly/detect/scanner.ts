@@ -7,7 +7,7 @@ import {
   INJECTION_AUX_BIDI, INJECTION_AUX_ZERO_WIDTH,
 } from "./detector-ids";
 import { FindingList } from "./finding-list";
-import { isDigit, isUpper } from "./char-class";
+import { isDigit, isSpace, isUpper } from "./char-class";
 import { matchEmail, emailStart } from "./email";
 import { matchPhone, phoneStart } from "./phone";
 import { matchCreditCard } from "./credit-card";
@@ -27,10 +27,10 @@ import {
   U_NONE, U_TAG, U_BIDI, U_ZW,
 } from "./prompt-injection";
 import {
-  KeywordMatcher, KW_CASE_INSENSITIVE, KW_WHITESPACE_TOLERANT, KW_MAX_TERMS, KW_MAX_CASE_VARIANTS, KW_MAX_LEN,
-  KW_ERR_CASE_VARIANTS, KW_ERR_TOO_MANY, KW_ERR_ALREADY_BUILT,
+  KeywordMatcher, KW_CASE_INSENSITIVE, KW_WHITESPACE_TOLERANT, KW_UNICODE_FOLD, KW_MAX_TERMS, KW_MAX_LEN,
+  KW_ERR_TOO_MANY, KW_ERR_TOO_LONG, KW_ERR_ALREADY_BUILT,
 } from "./keyword-matcher";
-import { caseVariantCount, writeCaseVariant } from "./unicode-case";
+import { caseHeadVariantCount, caseTailLetterCount, writeCaseVariant } from "./unicode-case";
 import { resolveOverlaps } from "./resolve-overlaps";
 import { holdBackPoint } from "./hold-back";
 
@@ -56,6 +56,28 @@ export const OWNER_AWS_CONTEXT: i32 = 2;
 const SCRATCH = memory.data(64);
 /** One case variant of an operator keyword (at most KW_MAX_LEN bytes). */
 const VARIANT = memory.data(KW_MAX_LEN);
+/** A whitespace-tolerant keyword with its whitespace runs collapsed (at most KW_MAX_LEN bytes). */
+const COLLAPSED = memory.data(KW_MAX_LEN);
+
+/** Copies [p, p+len) to `dst` with each ASCII whitespace run as one ' ' (as KeywordMatcher.add does); returns the length. */
+function collapseWhitespace(p: usize, len: i32, dst: usize): i32 {
+  let n = 0;
+  let prevSpace = false;
+  for (let i = 0; i < len; i++) {
+    const c = <u32>load<u8>(p + <usize>i);
+    if (isSpace(c)) {
+      if (prevSpace) continue;
+      prevSpace = true;
+      store<u8>(dst + <usize>n, 0x20);
+      n++;
+    } else {
+      prevSpace = false;
+      store<u8>(dst + <usize>n, <u8>c);
+      n++;
+    }
+  }
+  return n;
+}
 
 /** Most terms build() registers for the built-in detectors (phrase anchors, AWS context words). */
 let builtinTerms: i32 = -1;
@@ -105,25 +127,36 @@ export function customTermLimit(): i32 {
    * KW_ERR_* code, and then registers nothing. Only before `build()`.
    *
    * Case-insensitive keywords fold ASCII letters in the matcher; letters with a two-byte case
-   * pair (unicode-case.ts: "ü"/"Ü", "σ"/"Σ"/"ς", "п"/"П", ...) are expanded here into one term
-   * per case variant, all with the same owner and group, so the scan path stays byte-exact.
-   * More than KW_MAX_CASE_VARIANTS (64) variants is KW_ERR_CASE_VARIANTS; the keywords and
-   * their variants share `customTermLimit()` terms (KW_ERR_TOO_MANY beyond).
+   * pair (unicode-case.ts: "ü"/"Ü", "σ"/"Σ"/"ς", "п"/"П", ...) are folded too, whatever their
+   * number: those starting in the first 4 bytes (which the matcher's prefilters read exactly)
+   * are expanded here into one term per case variant (at most 4, or 9 with two Greek sigmas:
+   * KW_MAX_CASE_VARIANTS), all with the same owner and group; the letters after them are folded
+   * by the matcher when it verifies a candidate (KW_UNICODE_FOLD, set here only for keywords that
+   * have such letters, so other terms keep the plain comparison). The keywords and their
+   * variants share `customTermLimit()` terms (KW_ERR_TOO_MANY beyond).
    */
   addKeyword(ptr: usize, len: i32, group: i32, flags: i32): i32 {
     let variants = 1;
+    let src = ptr;
+    let n = len;
     if ((flags & KW_CASE_INSENSITIVE) != 0) {
-      variants = caseVariantCount(ptr, len);
-      if (variants > KW_MAX_CASE_VARIANTS) return KW_ERR_CASE_VARIANTS;
+      if (len > KW_MAX_LEN) return KW_ERR_TOO_LONG;
+      // the matcher collapses whitespace runs first: the head is counted on the collapsed bytes
+      if ((flags & KW_WHITESPACE_TOLERANT) != 0) {
+        n = collapseWhitespace(ptr, len, COLLAPSED);
+        src = COLLAPSED;
+      }
+      variants = caseHeadVariantCount(src, n);
+      if (caseTailLetterCount(src, n) > 0) flags |= KW_UNICODE_FOLD;
     }
     if (this.keywords.isBuilt) return KW_ERR_ALREADY_BUILT;
     if (this.keywords.termCount + variants > customTermLimit()) return KW_ERR_TOO_MANY;
-    const r = this.keywords.add(ptr, len, OWNER_CUSTOM, group, flags);
+    const r = this.keywords.add(src, n, OWNER_CUSTOM, group, flags);
     if (r < 0) return r;
     // the variants have the keyword's length, edges and NUL-freedom, and room was checked: they cannot fail
     for (let v = 1; v < variants; v++) {
-      writeCaseVariant(ptr, len, v, VARIANT);
-      this.keywords.add(VARIANT, len, OWNER_CUSTOM, group, flags);
+      writeCaseVariant(src, n, v, VARIANT);
+      this.keywords.add(VARIANT, n, OWNER_CUSTOM, group, flags);
     }
     this.customTerms++;
     return r;

@@ -238,6 +238,64 @@ export function caseVariantCount(p: usize, len: i32): i32 {
 }
 
 /**
+ * Bytes at the start of a keyword that the keyword matcher's prefilters read exactly (the Teddy
+ * nibble tables and the quick check cover bytes 0..3, the hash key bytes 0..2): case variants
+ * are registered for the letters that start there; later letters are folded at verify time.
+ */
+export const CASE_HEAD_BYTES: i32 = 4;
+
+/**
+ * End of the head of UTF-8 text [p, p+len): the offset of the first character that starts at or
+ * after CASE_HEAD_BYTES (a two-byte letter starting at byte 3 belongs to the head), or `len`.
+ * Characters are delimited as everywhere in this file: a two-byte sequence (twoByteAt) or a
+ * single byte.
+ */
+export function caseHeadEnd(p: usize, len: i32): i32 {
+  let i = 0;
+  while (i < len && i < CASE_HEAD_BYTES) i += twoByteAt(p, len, i) >= 0 ? 2 : 1;
+  return min(i, len);
+}
+
+/**
+ * Number of case variants of the head of [p, p+len) (caseHeadEnd): the product of the form counts
+ * of the two-byte cased letters that start in the first CASE_HEAD_BYTES bytes. At most 2 such
+ * letters, so at most 4 variants, 9 when both are Greek sigma (CASE_HEAD_VARIANTS_MAX).
+ */
+export function caseHeadVariantCount(p: usize, len: i32): i32 {
+  return caseVariantCount(p, caseHeadEnd(p, len));
+}
+
+/** Most case variants caseHeadVariantCount reports (two sigmas: 3 x 3). */
+export const CASE_HEAD_VARIANTS_MAX: i32 = 9;
+
+/** Number of two-byte cased letters in [p, p+len) after the head (the letters folded at verify time). */
+export function caseTailLetterCount(p: usize, len: i32): i32 {
+  const h = caseHeadEnd(p, len);
+  return caseLetterCount(p + <usize>h, len - h);
+}
+
+/**
+ * Lower-cases (lowerCase2) in place every two-byte cased letter of [p, p+len) that starts at or
+ * after `from`, which must be a character start (e.g. caseHeadEnd). Lengths never change.
+ */
+export function foldCaseFrom(p: usize, len: i32, from: i32): void {
+  let i = from;
+  while (i < len) {
+    const cp = twoByteAt(p, len, i);
+    if (cp < 0) {
+      i++;
+      continue;
+    }
+    const l = lowerCase2(cp);
+    if (l != cp) {
+      store<u8>(p + <usize>i, <u8>(0xc0 | (l >> 6)));
+      store<u8>(p + <usize>(i + 1), <u8>(0x80 | (l & 0x3f)));
+    }
+    i += 2;
+  }
+}
+
+/**
  * Writes case variant number `index` (0 <= index < caseVariantCount) of UTF-8 text [src, src+len)
  * to `dst` (len bytes; may not overlap `src`). Variant 0 is the text itself; the others choose,
  * letter by letter (mixed radix, first letter fastest), each letter's other forms. Bytes other

@@ -19,7 +19,7 @@ import { CONTENT_DETECTOR_COUNT, DETECTOR_COUNT } from "../config/detector-ids";
 import { PluginConfig } from "../config/plugin-config";
 import {
   DETECTOR_AWS_ACCESS_KEY, DETECTOR_CUSTOM, DETECTOR_PROMPT_INJECTION, FindingList, KW_CASE_INSENSITIVE, KW_WORD_BOUNDARY,
-  KW_MAX_CASE_VARIANTS, ScanOptions, Scanner, caseLetterCount, caseVariantCount, customTermLimit,
+  ScanOptions, Scanner, caseHeadVariantCount, customTermLimit,
 } from "../detect";
 import { Findings } from "./findings";
 import { EffectivePolicy, buildPolicy } from "./principal-policy";
@@ -73,9 +73,10 @@ export class ContentScanner {
   }
 
   /**
-   * Case-insensitive keywords become one matcher term per case variant of their non-ASCII letters
-   * (detect/unicode-case.ts). Refuses (sets `error`, returns false) a keyword with more than
-   * KW_MAX_CASE_VARIANTS variants, and a keyword set whose terms exceed the matcher's budget.
+   * Case-insensitive keywords become one matcher term per case variant of the non-ASCII letters
+   * in their first 4 bytes (at most 9; detect/unicode-case.ts, Scanner.addKeyword; later letters
+   * are folded at match time and cost no terms). Refuses (sets `error`, returns false) a keyword
+   * set whose terms exceed the matcher's budget.
    */
   private checkKeywordTerms(): bool {
     const cfg = this.cfg;
@@ -88,15 +89,7 @@ export class ContentScanner {
         if (!cd.caseSensitive) {
           const b = String.UTF8.encode(cd.keywords[k], false);
           const p = changetype<usize>(b);
-          n = caseVariantCount(p, b.byteLength);
-          if (n > KW_MAX_CASE_VARIANTS) {
-            this.error = "$.custom_detectors[" + g.toString() + "].keywords[" + k.toString() + "]: \"" + cd.keywords[k] +
-              "\" has " + caseLetterCount(p, b.byteLength).toString() + " non-ASCII letters that differ by case (" +
-              (n > 1 << 20 ? "over 1048576" : n.toString()) + " case variants); case-insensitive keywords allow at most " +
-              KW_MAX_CASE_VARIANTS.toString() + " variants (6 such letters; Greek sigma has 3 forms) — set " +
-              "case_sensitive: true or shorten it";
-            return false;
-          }
+          n = caseHeadVariantCount(p, b.byteLength);
           if (n > 1) expanded = true;
         }
         total += n;
@@ -105,7 +98,7 @@ export class ContentScanner {
     const limit = customTermLimit();
     if (total > <i64>limit) {
       this.error = "$.custom_detectors: the keywords need " + total.toString() + " matcher terms" +
-        (expanded ? " (a case-insensitive keyword counts once per case variant of its non-ASCII letters)" : "") +
+        (expanded ? " (a case-insensitive keyword counts once per case variant of the non-ASCII letters in its first 4 bytes, at most 9)" : "") +
         ", at most " + limit.toString() + " are available — use fewer keywords" +
         (expanded ? " or set case_sensitive: true on lists with non-ASCII letters" : "");
       return false;
@@ -213,6 +206,5 @@ function keywordError(code: i32): string {
   if (code == -2) return "too long (at most 256 bytes)";
   if (code == -4) return "too many keywords in total";
   if (code == -5) return "must not start or end with whitespace, nor contain a NUL byte";
-  if (code == -6) return "too many case variants (at most " + KW_MAX_CASE_VARIANTS.toString() + ")";
   return "refused by the keyword matcher (code " + code.toString() + ")";
 }

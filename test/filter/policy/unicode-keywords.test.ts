@@ -1,8 +1,8 @@
 // Case-insensitive custom keywords beyond ASCII, through the built meshward.wasm: "MÜLLER" matches
 // the keyword "müller" in JSON requests (also written with \u escapes) and in streamed responses
-// split anywhere; case_sensitive: true stays exact; a keyword with too many case variants and a
-// keyword set over the matcher's term budget are refused whole; the hash redaction style folds
-// the same letters, so "MÜLLER" and "müller" give one token.
+// split anywhere; long keywords ("конфиденциально", "Οδυσσεύς") match in every case mix; case_sensitive:
+// true stays exact; a keyword set over the matcher's term budget is refused whole; the hash
+// redaction style folds the same letters, so "MÜLLER" and "müller" give one token.
 import { describe, expect, it } from 'vitest';
 import { EmulatorError } from '../../host/index.js';
 import { SSE_DONE, SSE_HEADERS, auditLines, chat, chatRequest, meshward, sseDelta, streamedText } from '../helpers.js';
@@ -78,51 +78,92 @@ describe('non-ASCII case-insensitive custom keywords', () => {
   });
 });
 
-describe('bounds on case variants', () => {
-  it('refuses a keyword with more than 64 case variants, naming it and the fix', async () => {
-    const err = await startError({
-      custom_detectors: [
-        { id: 'ok', keywords: ['ab'] },
-        { id: 'names', keywords: ['müller', 'ÄÖÜÉÈÀÌ'] },
-      ],
-    });
-    expect(err.code).toBe('PLUGIN_START_FAILED');
-    expect(err.message).toContain(
-      'meshward: invalid plugin configuration: $.custom_detectors[1].keywords[1]: "ÄÖÜÉÈÀÌ" has 7 non-ASCII letters that ' +
-        'differ by case (128 case variants); case-insensitive keywords allow at most 64 variants',
+describe('long keywords', () => {
+  const LONG = [
+    { id: 'secret', keywords: ['конфиденциально', 'сверхсекретный'], action: 'redact' },
+    { id: 'hero', keywords: ['Οδυσσεύς', 'Αλληλεγγύη'], action: 'redact' },
+    { id: 'place', keywords: ['ŁÓDŹSKIEGOWÓJTÓW', 'äöüéèàìòùâêîôû'], action: 'redact' },
+  ];
+
+  it('match in every case mix in a JSON request, written plainly and with \\u escapes', async () => {
+    const envoy = await meshward({ custom_detectors: LONG });
+    const text =
+      'КОНФИДЕНЦИАЛЬНО кОнФиДеНцИаЛьНо Сверхсекретный ΟΔΥΣΣΕΎΣ οδυσσεύς ΑλΛηΛεΓγΎη łódźskiegowójtów ÄÖÜÉÈÀÌÒÙÂÊÎÔÛ';
+    expect(content(chat(envoy, chatRequest(text)).result.upstream.bodyText)).toBe(
+      '[SECRET] [SECRET] [SECRET] [HERO] [HERO] [HERO] [PLACE] [PLACE]',
     );
-    expect(err.message).toContain('set case_sensitive: true or shorten it');
+    const escaped = [...'КОНФИДЕНЦИАЛЬНО ΟΔΥΣΣΕΎΣ']
+      .map((c) => (c.charCodeAt(0) < 0x80 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+      .join('');
+    const body = `{"model":"gpt-4o","messages":[{"role":"system","content":"x"},{"role":"user","content":"${escaped}!"}]}`;
+    expect(content(chat(envoy, body).result.upstream.bodyText)).toBe('[SECRET] [HERO]!');
   });
 
-  it('counts Greek sigma as three forms', async () => {
-    const err = await startError({ custom_detectors: [{ id: 'names', keywords: ['ΣΙΣΣΣ'] }] });
-    expect(err.message).toContain('$.custom_detectors[0].keywords[0]: "ΣΙΣΣΣ" has 5 non-ASCII letters that differ by case (162 case variants)');
-    await expect(meshward({ custom_detectors: [{ id: 'names', keywords: ['ΣΙΣΣ'] }] })).resolves.toBeDefined(); // 54
+  it('leave a word whose tail differs in one letter alone', async () => {
+    const envoy = await meshward({ custom_detectors: LONG });
+    const req = chatRequest('КОНФИДЕНЦИАЛЬНЫ конфиденциальна ΟΔΥΣΣΕΥΣ ŁÓDŹSKIEGOWÓJTÓV КОНФИДЕНЦИАЛЬНОСТЬ');
+    expect(chat(envoy, req).result.upstream.bodyText).toBe(req);
   });
 
-  it('accepts the same keyword as case-sensitive, and six letters (64 variants) as case-insensitive', async () => {
+  it('match in streamed responses split at every character across events and at every byte of the network chunks', async () => {
+    const text = 'Это КОНФИДЕНЦИАЛЬНО, ὁ ΟΔΥΣΣΕΎΣ.';
+    const chars = [...text];
+    for (let cut = 1; cut < chars.length; cut++) {
+      const events = [sseDelta(chars.slice(0, cut).join('')), sseDelta(chars.slice(cut).join('')), SSE_DONE];
+      const envoy = await meshward({ custom_detectors: LONG });
+      const { result } = chat(envoy, chatRequest('hi'), { headers: SSE_HEADERS, body: events.join(''), chunkSize: cut % 2 === 0 ? 1 : 5 });
+      expect(streamedText(result.downstream.bodyText), `split at character ${cut}`).toBe('Это [SECRET], ὁ [HERO].');
+    }
+  });
+
+  it('case_sensitive: true stays exact', async () => {
+    const envoy = await meshward({ custom_detectors: [{ id: 'secret', keywords: ['конфиденциально'], case_sensitive: true, action: 'redact' }] });
+    const out = content(chat(envoy, chatRequest('КОНФИДЕНЦИАЛЬНО Конфиденциально конфиденциально')).result.upstream.bodyText);
+    expect(out).toBe('КОНФИДЕНЦИАЛЬНО Конфиденциально [SECRET]');
+  });
+
+  it('hash redaction gives every case form of a long keyword one token', async () => {
+    const envoy = await meshward({
+      redaction: { style: 'hash', hash_key: '0123456789abcdef-unicode' },
+      custom_detectors: [{ id: 'secret', keywords: ['конфиденциально'], action: 'redact' }],
+    });
+    const tokens = content(chat(envoy, chatRequest('КОНФИДЕНЦИАЛЬНО кОнФиДеНцИаЛьНо конфиденциально')).result.upstream.bodyText).split(' ');
+    expect(tokens).toHaveLength(3);
+    expect(tokens[0]).toMatch(/^\[SECRET:[0-9a-f]{12}\]$/);
+    expect(new Set(tokens).size).toBe(1);
+  });
+});
+
+describe('bounds on case variants', () => {
+  it('accepts keywords with many letters that differ by case (no 64-variant limit) and matches them across cases', async () => {
     const envoy = await meshward({
       custom_detectors: [
-        { id: 'exact', keywords: ['ÄÖÜÉÈÀÌ'], case_sensitive: true, action: 'redact' },
-        { id: 'six', keywords: ['äöüéèà'], action: 'redact' },
+        { id: 'names', keywords: ['müller', 'ÄÖÜÉÈÀÌ', 'ΣΙΣΣΣ'], action: 'redact' },
+        { id: 'exact', keywords: ['ÖÖÖÖÖÖÖÖ'], case_sensitive: true, action: 'redact' },
       ],
     });
-    expect(content(chat(envoy, chatRequest('ÄÖÜÉÈÀÌ äöüéèàì ÄöÜéÈà')).result.upstream.bodyText)).toBe('[EXACT] äöüéèàì [SIX]');
+    expect(content(chat(envoy, chatRequest('äöüéèàì ÄöÜéÈàÌ σισσς ΣΙΣΣΣ öööööööö ÖÖÖÖÖÖÖÖ')).result.upstream.bodyText)).toBe(
+      '[NAMES] [NAMES] [NAMES] [NAMES] öööööööö [EXACT]',
+    );
   });
 
   it('refuses a keyword set whose case variants exceed the term budget; the previous configuration keeps serving', async () => {
     const good = { custom_detectors: [{ id: 'surname', keywords: ['müller'], action: 'block' }] };
     const envoy = await meshward(good);
-    const many = Array.from({ length: 1100 }, (_, i) => `äöüéèà${i}`);
+    // σ and ς/Σ in the first 4 bytes: 3 x 3 = 9 terms per keyword
+    const many = Array.from({ length: 7300 }, (_, i) => `σσ${i}`);
     const r = envoy.reconfigure(JSON.stringify({ custom_detectors: [{ id: 'names', keywords: many }] }));
     expect(r.accepted).toBe(false);
     const log = envoy.logsAtLeast('error').join('\n');
     expect(log).toContain(
-      'meshward: invalid plugin configuration: $.custom_detectors: the keywords need 70400 matcher terms (a case-insensitive ' +
-        'keyword counts once per case variant of its non-ASCII letters), at most',
+      'meshward: invalid plugin configuration: $.custom_detectors: the keywords need 65700 matcher terms (a case-insensitive ' +
+        'keyword counts once per case variant of the non-ASCII letters in its first 4 bytes, at most 9), at most',
     );
     expect(log).toMatch(/at most \d+ are available — use fewer keywords or set case_sensitive: true/);
     expect(chat(envoy, chatRequest('Herr MÜLLER')).result.localReply?.status).toBe(403);
+    // long keywords cost no more terms than their first 4 bytes: 7300 keywords of 20 Cyrillic letters fit
+    const long = Array.from({ length: 7300 }, (_, i) => `жж${'конфиденциально'}${i}`);
+    expect(envoy.reconfigure(JSON.stringify({ custom_detectors: [{ id: 'names', keywords: long }] })).accepted).toBe(true);
     // the same list as case-sensitive needs one term per keyword
     expect(envoy.reconfigure(JSON.stringify({ custom_detectors: [{ id: 'names', keywords: many, case_sensitive: true }] })).accepted).toBe(true);
   });
