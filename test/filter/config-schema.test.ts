@@ -50,7 +50,7 @@ const VALID = [
       ],
       api_keys: { header: 'x-api-key', keys: [{ sha256: 'a'.repeat(64), identity: 'apikey:team-a' }] },
       default_output_tokens: 512,
-      lease: { cluster: 'meshward_cp', authority: 'cp', path: '/v1/budget-leases', tokens: 1000, timeout_ms: 500, authorization: 'Bearer x' },
+      lease: { cluster: 'meshward_cp', authority: 'cp', path: '/v1/budget-leases', tokens: 1000, timeout_ms: 500, authorization: 'Bearer x', release_after_ms: 60000 },
     },
     model_access: { lists: [{ name: 'all', principals: ['*'], models: [] }], check_model_header: false },
   },
@@ -73,6 +73,8 @@ const INVALID = [
   { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 0, window: 'hour' }] } },
   { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 10, window: 'hour', on_exceed: 'cut' }] } },
   { budgets: { limits: [], lease: { cluster: 'c' } } },
+  { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 10, window: 'hour' }], lease: { cluster: 'c', authority: 'a', release_after_ms: 500 } } },
+  { budgets: { limits: [{ name: 'x', principals: ['*'], tokens: 10, window: 'hour' }], lease: { cluster: 'c', authority: 'a', release_after_ms: 3600001 } } },
   { model_access: { lists: [{ name: 'x', principals: ['*'] }] } },
 ];
 

@@ -7,7 +7,7 @@
  *   for a `shared` budget. Windows are the budget's fixed UTC windows; a new window starts from 0.
  * - A node (one Envoy: all its worker threads share one count in shared data) asks with what it has
  *   spent so far in the window and how much more it wants; the service answers with the node's
- *   TOTAL grant for the window (monotonic: it never shrinks) and what is left ungranted.
+ *   TOTAL grant for the window (it grows with each grant and shrinks only by a release) and what is left ungranted.
  * - Invariant: Σ over nodes of granted ≤ budget tokens. A node spends only up to its grant (the
  *   filter enforces that exactly across its workers), so the fleet spends at most the budget; the
  *   only excess is a prompt whose reported usage is above the filter's estimate (see docs/budgets.md).
@@ -36,6 +36,13 @@ export interface LeaseAsk {
   readonly want: number;
   /** Give back grant − spent. */
   readonly release?: boolean;
+  /**
+   * With `release`: the node's total grant it released from (what it last heard). The release
+   * applies only while the node's grant is still exactly that, so a release that reaches the
+   * service after a later, larger grant (a delayed or retried call) is ignored instead of taking
+   * back units the node already holds again — which would break the bound. Absent: applied as is.
+   */
+  readonly granted?: number;
 }
 
 export interface LeaseGrant {
@@ -195,9 +202,12 @@ export function createBudgetLeaseService(options: BudgetLeaseServiceOptions): Bu
           c.nodes.set(nodeId, share);
         }
         share.spent = Math.max(share.spent, Math.max(0, Math.floor(a.spent)));
-        if (a.release === true && share.granted > share.spent) {
-          c.granted -= share.granted - share.spent;
-          share.granted = share.spent;
+        if (a.release === true) {
+          const current = a.granted === undefined || Math.floor(a.granted) === share.granted;
+          if (current && share.granted > share.spent) {
+            c.granted -= share.granted - share.spent;
+            share.granted = share.spent;
+          }
         } else {
           const available = Math.max(0, b.tokens - c.granted);
           const cap = Math.max(1, Math.floor(b.tokens * fraction));

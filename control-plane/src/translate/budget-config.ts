@@ -29,6 +29,11 @@ export interface BudgetLeaseTarget {
   readonly leaseTokens?: number;
   /** `authorization` header of lease calls. */
   readonly authorization?: string;
+  /**
+   * Idle time (ms) after which a proxy gives its unspent grant back (`release_after_ms`: 0 or
+   * 1000..3600000; 0 = never). Absent: the filter's default (30000).
+   */
+  readonly releaseAfterMs?: number;
 }
 
 const byName = <T extends { readonly name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -75,6 +80,7 @@ export function budgetConfigSections(model: MeshModel, lease?: BudgetLeaseTarget
       if (lease.path !== undefined) l['path'] = lease.path;
       if (lease.leaseTokens !== undefined) l['tokens'] = lease.leaseTokens;
       if (lease.authorization !== undefined) l['authorization'] = lease.authorization;
+      if (lease.releaseAfterMs !== undefined) l['release_after_ms'] = lease.releaseAfterMs;
       section['lease'] = l;
     }
     out['budgets'] = section;
@@ -108,6 +114,8 @@ export interface BudgetLeaseEndpoint {
   readonly authorization?: string;
   /** Tokens asked per lease; absent: the filter's default (a quarter of the budget). */
   readonly leaseTokens?: number;
+  /** See {@link BudgetLeaseTarget.releaseAfterMs}; absent: the filter's default (30 s). */
+  readonly releaseAfterMs?: number;
 }
 
 /** The lease target the filter config names, for an endpoint. */
@@ -116,6 +124,7 @@ export function budgetLeaseTarget(e: BudgetLeaseEndpoint): BudgetLeaseTarget {
     cluster: BUDGET_LEASE_CLUSTER,
     authority: e.address,
     ...(e.leaseTokens !== undefined ? { leaseTokens: e.leaseTokens } : {}),
+    ...(e.releaseAfterMs !== undefined ? { releaseAfterMs: e.releaseAfterMs } : {}),
     ...(e.authorization !== undefined ? { authorization: e.authorization } : {}),
   };
 }

@@ -12,7 +12,7 @@
  *   "api_keys": {"header": "x-api-key", "keys": [{"sha256": "<64 hex>", "identity": "apikey:team-a"}]},
  *   "default_output_tokens": 1024,
  *   "lease": {"cluster": "meshward_control_plane", "authority": "meshward-cp", "path": "/v1/budget-leases",
- *             "tokens": 10000, "timeout_ms": 2000, "authorization": "Bearer ..."}
+ *             "tokens": 10000, "timeout_ms": 2000, "authorization": "Bearer ...", "release_after_ms": 30000}
  * },
  * "model_access": {"lists": [{"name": "team-a", "principals": ["spiffe://corp/ns/team-a/*"], "models": ["gpt-4o*"]}],
  *                  "check_model_header": true}
@@ -30,6 +30,10 @@ export const WINDOW_DAY: i32 = 2;
 export const DEFAULT_MIN_OUTPUT_TOKENS: i64 = 16;
 export const DEFAULT_OUTPUT_TOKENS: i64 = 1024;
 export const DEFAULT_LEASE_TOKENS: i64 = 0; // 0 = a quarter of the budget, decided per limit
+/** Default `lease.release_after_ms`: idle grants go back after 30 s. */
+export const DEFAULT_RELEASE_AFTER_MS: u32 = 30000;
+export const MIN_RELEASE_AFTER_MS: i64 = 1000;
+export const MAX_RELEASE_AFTER_MS: i64 = 3600000;
 export const MAX_BUDGET_TOKENS: f64 = 1e12;
 
 export function windowSeconds(w: i32): i64 {
@@ -90,6 +94,11 @@ export class LeaseConfig {
   tokens: i64 = DEFAULT_LEASE_TOKENS;
   timeoutMs: u32 = 2000;
   authorization: string = "";
+  /**
+   * A counter of this Envoy with no charge and no lease call for this long gives its unspent grant
+   * back to the control plane (`release: true`), so idle Envoys do not strand the budget. 0 = never.
+   */
+  releaseAfterMs: u32 = DEFAULT_RELEASE_AFTER_MS;
 }
 
 export class BudgetConfig {
@@ -285,7 +294,7 @@ function parseApiKeys(x: JsonValue, p: string, out: BudgetConfig, err: SectionEr
 
 function parseLease(x: JsonValue, p: string, err: SectionError): LeaseConfig | null {
   if (!checkObject(x, p, err)) return null;
-  if (!checkKeys(x, p, ["cluster", "authority", "path", "tokens", "timeout_ms", "authorization"], err)) return null;
+  if (!checkKeys(x, p, ["cluster", "authority", "path", "tokens", "timeout_ms", "authorization", "release_after_ms"], err)) return null;
   const l = new LeaseConfig();
   const c = x.get("cluster");
   if (c == null || c.kind != JsonKind.String || c.str.length == 0) { err.fail(p + ".cluster", "required (the Envoy cluster of the lease service)"); return null; }
@@ -314,6 +323,14 @@ function parseLease(x: JsonValue, p: string, err: SectionError): LeaseConfig | n
   if (au != null) {
     if (au.kind != JsonKind.String) { err.fail(p + ".authorization", "must be a string"); return null; }
     l.authorization = au.str;
+  }
+  const ra = x.get("release_after_ms");
+  if (ra != null) {
+    if (ra.kind != JsonKind.Number || !ra.isInteger || (ra.num != 0 && (ra.num < <f64>MIN_RELEASE_AFTER_MS || ra.num > <f64>MAX_RELEASE_AFTER_MS))) {
+      err.fail(p + ".release_after_ms", "must be 0 (never release) or an integer between " + MIN_RELEASE_AFTER_MS.toString() + " and " + MAX_RELEASE_AFTER_MS.toString());
+      return null;
+    }
+    l.releaseAfterMs = <u32>ra.num;
   }
   return l;
 }

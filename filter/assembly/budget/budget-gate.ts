@@ -25,13 +25,15 @@ import { defineMetric, incrementMetric, recordMetric, MetricType } from "../host
 import { getPropertyString, setProperty } from "../host/properties";
 import { getSharedData, setSharedData } from "../host/shared-data";
 import { continueRequest, sendLocalResponse, setEffectiveContext } from "../host/stream";
-import { getCurrentTimeNanoseconds } from "../host/time";
+import { getCurrentTimeNanoseconds, setTickPeriodMilliseconds } from "../host/time";
+import { logDebug, logEnabled } from "../host/log";
+import { LogLevel } from "../abi/types";
 import { ByteBuffer } from "../inspect/byte-buffer";
 import { JsonKind, parseJson } from "../config/json-value";
 import { ACCESS_DENIED, accessRestricted, checkModelAccess } from "../access/model-access";
 import { filterModelsList } from "../access/models-list-filter";
-import { AccessConfig, BudgetConfig, LeaseConfig, principalMatch, windowSeconds } from "./budget-config";
-import { BudgetLedger, CREATE_CAS, windowIndex } from "./budget-ledger";
+import { AccessConfig, BudgetConfig, BudgetLimit, LeaseConfig, principalMatch, windowSeconds } from "./budget-config";
+import { BudgetLedger, CREATE_CAS, RELEASE_DONE, RELEASE_NONE, windowIndex } from "./budget-ledger";
 import { ADMIT, ADMIT_CLAMPED, BudgetPlan, NEED_LEASE, REJECT, UNAVAILABLE, PlanEntry } from "./budget-plan";
 import { BudgetStream } from "./budget-stream";
 import { JsonWalker } from "./json-walk";
@@ -59,6 +61,16 @@ class BudgetVm {
   /** Lease calls in flight: token → the gates waiting on it. */
   calls: Map<u32, LeaseCall> = new Map<u32, LeaseCall>();
   nodeId: string = "";
+  /** Counters this VM applied a grant to (shared-data key → which limit and caller): the idle release looks at these. */
+  held: Map<string, HeldCounter> = new Map<string, HeldCounter>();
+  /** Streams waiting for a release call (of any worker) to finish before they may ask for a lease. */
+  parked: Array<BudgetGate> = [];
+  /** Admitted streams of this VM not finished yet (kept alive against the idle release). */
+  open: Set<BudgetGate> = new Set<BudgetGate>();
+  /** The last sendLeaseCall() returned 0 because a release call is in flight. */
+  blockedByRelease: bool = false;
+  /** The tick period last set on the root context (ms; 0 = none). */
+  tickMs: u32 = 0;
 
   metric(type: MetricType, name: string): u32 {
     if (this.metrics.has(name)) return this.metrics.get(name);
@@ -82,6 +94,14 @@ class BudgetVm {
 class LeaseCall {
   entries: Array<PlanEntry> = [];
   waiters: Array<BudgetGate> = [];
+  /** A release call (`release: true`) for the counter `key`. */
+  release: bool = false;
+  key: string = "";
+}
+
+/** A counter of this Envoy the VM holds (applied) a grant on. */
+class HeldCounter {
+  constructor(public limitName: string, public counterKey: string) {}
 }
 
 let vmState: BudgetVm | null = null;
@@ -227,6 +247,7 @@ export class BudgetGate {
       // The lease service did not answer: failure_mode decides (the local grant may still cover it).
       const local = plan.admit(f.promptTokens, f.maxTokens, f.stream, f.maxField >= 0, now, false);
       if (local == ADMIT || local == ADMIT_CLAMPED) {
+        if (plan.leased) v.open.add(this);
         this.decision = local == ADMIT ? "admitted" : "clamped";
         if (local == ADMIT_CLAMPED) this.clampTo = plan.clampedTo;
         return GATE_PASS;
@@ -240,6 +261,7 @@ export class BudgetGate {
     }
     const r = plan.admit(f.promptTokens, f.maxTokens, f.stream, f.maxField >= 0, now, this.leaseTries < 2);
     this.recordRemaining();
+    if ((r == ADMIT || r == ADMIT_CLAMPED) && plan.leased) v.open.add(this);
     if (r == ADMIT) {
       this.decision = "admitted";
       return GATE_PASS;
@@ -253,6 +275,12 @@ export class BudgetGate {
     if (r == NEED_LEASE) {
       this.leaseTries++;
       if (this.requestLease(plan, plan.entries[plan.decisive])) return GATE_PAUSED;
+      if (v.blockedByRelease) {
+        // A release call of this Envoy is in flight: ask once it is answered (see park()).
+        this.leaseTries--;
+        park(this);
+        return GATE_PAUSED;
+      }
       // The call could not even be dispatched (e.g. unknown cluster): as if it had failed.
       this.leaseFailed = true;
       return this.admit();
@@ -308,9 +336,10 @@ export class BudgetGate {
   // ---- leases (fleet bound) ----------------------------------------------------------------------
 
   private requestLease(plan: BudgetPlan, e: PlanEntry): bool {
+    const v = vm();
+    v.blockedByRelease = false;
     const lease = this.budgets.lease;
     if (lease == null) return false;
-    const v = vm();
     const now = getCurrentTimeNanoseconds();
     const f = v.facts;
     // Ask for what this request lacks, and at least a lease's worth.
@@ -319,7 +348,7 @@ export class BudgetGate {
     const remaining = plan.remainingOf(e);
     let want = needUnits - remaining;
     if (want < leaseSize) want = leaseSize;
-    const token = sendLeaseCall(e, want, false, now);
+    const token = sendLeaseCall(e.limit.name, e.counterKey, e.key, e.window, want, false, now);
     if (token == 0) return false;
     let call: LeaseCall;
     if (v.calls.has(token)) call = v.calls.get(token);
@@ -430,7 +459,7 @@ export class BudgetGate {
       const e = plan.entries[i];
       const size = lease.tokens > 0 ? lease.tokens : (e.limit.tokens + 3) / 4;
       if (e.remaining * 2 >= size) continue;
-      const token = sendLeaseCall(e, size, false, getCurrentTimeNanoseconds());
+      const token = sendLeaseCall(e.limit.name, e.counterKey, e.key, e.window, size, false, getCurrentTimeNanoseconds());
       if (token != 0) {
         const call = new LeaseCall();
         call.entries.push(e);
@@ -473,6 +502,7 @@ export class BudgetGate {
     this.finished = true;
     const plan = this.plan;
     const v = vm();
+    v.open.delete(this);
     if (plan != null && this.stream != null && !plan.settled) this.settleStream();
     const out = v.scratch;
     out.reset();
@@ -529,28 +559,50 @@ export class BudgetGate {
 
 // ---- lease calls (module level: the root context receives the answers) -------------------------
 
-/** Sends one lease call for entry `e`, unless another worker has one in flight. Returns the token or 0. */
-function sendLeaseCall(e: PlanEntry, want: i64, release: bool, nowNs: u64): u32 {
+/**
+ * How long a lease call counts as in flight after it was sent: its timeout plus a margin (Envoy
+ * answers or fails the call by its timeout; the margin covers timer slack).
+ */
+function inFlightNs(cfgLease: LeaseConfig): u64 {
+  return (<u64>cfgLease.timeoutMs + 1000) * 1_000_000;
+}
+
+/**
+ * Sends one lease call for counter `key` of limit `limitName`. Asking (`release` false) first
+ * marks the call in shared data and refuses (0, `blockedByRelease`) while a release call of this
+ * Envoy is in flight; a release reports `spent` (what its CAS lowered the grant to). Returns the
+ * token or 0.
+ */
+function sendLeaseCall(limitName: string, counterKey: string, key: string, window: u64, want: i64, release: bool, nowNs: u64, releaseSpent: i64 = 0, releaseFrom: i64 = 0): u32 {
   const v = vm();
-  const limit = e.limit;
+  v.blockedByRelease = false;
   const cfgLease = currentLease;
   if (cfgLease == null) return 0;
-  const timeoutNs: u64 = <u64>cfgLease.timeoutMs * 1_000_000;
-  // One call per counter at a time per VM; across workers the pending mark in shared data decides.
-  v.ledger.claimLeaseCall(e.key, e.window, nowNs, nowNs + timeoutNs);
-  const spent = v.ledger.state.spent;
+  let spent = releaseSpent;
+  if (!release) {
+    if (!v.ledger.claimLeaseCall(key, window, nowNs, nowNs + inFlightNs(cfgLease))) {
+      v.blockedByRelease = true;
+      return 0;
+    }
+    spent = v.ledger.state.spent;
+  }
   const body = new ByteBuffer(256);
   body.pushString("{\"nodeId\":\"");
   body.pushJsonEscaped(nodeId());
   body.pushString("\",\"leases\":[{\"budget\":\"");
-  body.pushJsonEscaped(limit.name);
+  body.pushJsonEscaped(limitName);
   body.pushString("\",\"key\":\"");
-  body.pushJsonEscaped(e.counterKey);
+  body.pushJsonEscaped(counterKey);
   body.pushString("\",\"spent\":");
   body.pushInt(spent);
   body.pushString(",\"want\":");
   body.pushInt(want);
-  if (release) body.pushString(",\"release\":true");
+  if (release) {
+    // The grant released from: the service ignores the release if it has granted more since (a
+    // delayed call must not take back units this Envoy holds again).
+    body.pushString(",\"release\":true,\"granted\":");
+    body.pushInt(releaseFrom);
+  }
   body.pushString("}]}");
   const headers: Array<HeaderPair> = [
     new HeaderPair(":method", "POST"),
@@ -609,7 +661,7 @@ export function onLeaseResponse(token: u32, bodySize: u32): bool {
   let ok = false;
   if (status != null && status == "200" && bodySize > 0) {
     const buf = getHttpCallResponseBody(0, bodySize);
-    if (buf != null) ok = applyGrants(Uint8Array.wrap(buf));
+    if (buf != null) ok = applyGrants(Uint8Array.wrap(buf), call.release ? call.key : "");
   }
   v.count(ok ? "meshward.budget.lease.grants" : "meshward.budget.lease.failures", 1);
   for (let i = 0; i < call.waiters.length; i++) {
@@ -622,8 +674,8 @@ export function onLeaseResponse(token: u32, bodySize: u32): bool {
   return true;
 }
 
-/** Applies a lease answer; false when it is not one. */
-function applyGrants(bytes: Uint8Array): bool {
+/** Applies a lease answer; false when it is not one. `releasedKey`: the counter of a release call. */
+function applyGrants(bytes: Uint8Array, releasedKey: string): bool {
   const r = parseJson(bytes);
   if (r.value == null) return false;
   const leases = r.value!.get("leases");
@@ -643,13 +695,121 @@ function applyGrants(bytes: Uint8Array): bool {
       const lim = cfg.limits[j];
       if (lim.name != name.str) continue;
       const window = windowIndex(<u64>ws.num * 1_000_000, windowSeconds(lim.window));
-      v.ledger.grant("meshward.budget." + lim.name + "|" + key.str, window, <i64>granted.num);
+      const k = "meshward.budget." + lim.name + "|" + key.str;
+      v.ledger.grant(k, window, <i64>granted.num, k == releasedKey);
+      if (!v.held.has(k)) v.held.set(k, new HeldCounter(lim.name, key.str));
     }
   }
   return true;
 }
 
 let currentBudgets: BudgetConfig | null = null;
+
+// ---- idle release (the root context's tick) -------------------------------------------------------
+
+/** Tick period while streams wait for a release call to finish. */
+const PARKED_TICK_MS: u32 = 20;
+/** The longest tick period of the idle release. */
+const MAX_RELEASE_TICK_MS: u32 = 5000;
+
+/**
+ * The root context's tick period for the budgets (ms; 0 = no tick): with leases and
+ * `release_after_ms` > 0, min(release_after_ms / 4, 5 s), and 20 ms while streams are parked.
+ */
+export function budgetTickPeriodMs(): u32 {
+  const l = currentLease;
+  if (l == null) return 0;
+  if (vm().parked.length > 0) return PARKED_TICK_MS;
+  if (l.releaseAfterMs == 0) return 0;
+  const p = l.releaseAfterMs / 4;
+  return p < MAX_RELEASE_TICK_MS ? p : MAX_RELEASE_TICK_MS;
+}
+
+/**
+ * Sets the tick of the current callback's root context to budgetTickPeriodMs() when it changed
+ * (`force`: always, e.g. from a new root context's onConfigure).
+ */
+export function syncBudgetTick(force: bool = false): void {
+  const v = vm();
+  const p = budgetTickPeriodMs();
+  if (p == v.tickMs && !force) return;
+  v.tickMs = p;
+  setTickPeriodMilliseconds(p);
+}
+
+/** Parks `g` until the release call in flight is over; the tick re-admits it. */
+function park(g: BudgetGate): void {
+  vm().parked.push(g);
+  syncBudgetTick();
+}
+
+/**
+ * The root context's onTick: (1) re-admits parked streams (each asks for its lease again, or parks
+ * again while the release is still in flight); (2) keeps counters with open streams of this VM
+ * active; (3) for each counter this VM holds a grant on, gives back grant − spent when it has been
+ * idle for `release_after_ms` (the local grant is lowered first, with CAS, so no worker can spend
+ * the part given back; only the worker whose CAS succeeds sends the call; a failed call loses
+ * nothing: the control plane still counts the old grant).
+ */
+export function onBudgetTick(): void {
+  const v = vm();
+  const lease = currentLease;
+  const cfg = currentBudgets;
+  const now = getCurrentTimeNanoseconds();
+  if (v.parked.length > 0) {
+    const waiting = v.parked;
+    v.parked = [];
+    for (let i = 0; i < waiting.length; i++) {
+      const g = waiting[i];
+      if (setEffectiveContext(g.contextId) != WasmResult.Ok) continue; // the stream is gone
+      g.resume();
+    }
+  }
+  if (lease != null && cfg != null && lease.releaseAfterMs > 0) {
+    const open = v.open.values();
+    for (let i = 0; i < open.length; i++) {
+      const plan = open[i].plan;
+      if (plan == null) continue;
+      for (let j = 0; j < plan.entries.length; j++) v.ledger.touch(plan.entries[j].key, plan.entries[j].window, now);
+    }
+    const idleNs: u64 = <u64>lease.releaseAfterMs * 1_000_000;
+    const keys = v.held.keys();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const h = v.held.get(k);
+      let lim: BudgetLimit | null = null;
+      for (let j = 0; j < cfg.limits.length; j++) {
+        if (cfg.limits[j].name == h.limitName) lim = cfg.limits[j];
+      }
+      if (lim == null) {
+        v.held.delete(k);
+        continue;
+      }
+      const window = windowIndex(now, windowSeconds(lim.window));
+      const r = v.ledger.release(k, window, now, idleNs, now + inFlightNs(lease));
+      if (r == RELEASE_NONE) {
+        v.held.delete(k);
+        continue;
+      }
+      if (r != RELEASE_DONE) continue;
+      const back = v.ledger.releasedUnits;
+      const spent = v.ledger.state.spent;
+      const token = sendLeaseCall(lim.name, h.counterKey, k, window, 0, true, now, spent, spent + back);
+      v.count("meshward.budget." + statValue(lim.name) + ".released", back);
+      if (token != 0) {
+        const call = new LeaseCall();
+        call.release = true;
+        call.key = k;
+        v.calls.set(token, call);
+      }
+      v.held.delete(k);
+      if (logEnabled(LogLevel.Debug)) {
+        logDebug("meshward: budget '" + lim.name + "' key '" + h.counterKey + "': idle, gave back " + back.toString() + " units (grant now " + spent.toString() + ")" + (token == 0 ? "; the release call could not be sent" : ""));
+      }
+    }
+  }
+  syncBudgetTick();
+}
 
 /** The root context sets the budgets of its current configuration (for applying grants). */
 export function setBudgetConfig(b: BudgetConfig | null): void {

@@ -20,7 +20,7 @@ import { ByteBuffer } from "../inspect/byte-buffer";
 import { FilterMetrics } from "./filter-metrics";
 import { HttpContext, RootContext } from "./base";
 import { MeshwardHttpContext } from "./meshward-http";
-import { onLeaseResponse, setBudgetConfig } from "../budget/budget-gate";
+import { onBudgetTick, onLeaseResponse, setBudgetConfig, syncBudgetTick } from "../budget/budget-gate";
 
 /** Everything a stream needs from one configuration; never mutated after publication. */
 export class Snapshot {
@@ -80,6 +80,8 @@ export class MeshwardRoot extends RootContext {
     this.snapshot = new Snapshot(cfg, scanner, new Redactor(cfg.redactionStyle, cfg.hashKey), this.versions, new PolicySet(cfg));
     this.metrics.configLoaded(true);
     setBudgetConfig(cfg.budgets.enabled ? cfg.budgets : null);
+    // Leases with release_after_ms: a coarse tick gives idle grants back (budget/budget-gate.ts).
+    syncBudgetTick(true);
     if (logEnabled(LogLevel.Info)) {
       logInfo("meshward: configuration " + this.versions.toString() + " loaded (" +
         cfg.detectorCount.toString() + " detectors, " + cfg.principals.length.toString() + " principal rules)");
@@ -90,6 +92,11 @@ export class MeshwardRoot extends RootContext {
   /** Budget lease answers (budget/budget-gate.ts): HTTP calls are answered to the root context. */
   override onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
     onLeaseResponse(token, bodySize);
+  }
+
+  /** The budgets' idle release and parked lease requests (budget/budget-gate.ts onBudgetTick). */
+  override onTick(): void {
+    onBudgetTick();
   }
 
   override createHttpContext(contextId: u32): HttpContext | null {

@@ -37,6 +37,18 @@ describe('budget lease service', () => {
     expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 0, want: 0 }])[0]).toMatchObject({ granted: 0, available: 1000, windowStartMs: T + H });
   });
 
+  it('a release naming the grant it released from applies only while that is still the grant (a delayed release never takes back a later grant)', () => {
+    const s = createBudgetLeaseService({ budgets: () => [budget], now: () => new Date(T) });
+    expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 0, want: 250 }])[0]!.granted).toBe(250);
+    // The proxy released from 250 (spent 100), but that call is delayed; meanwhile it asked for more.
+    expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 100, want: 250 }])[0]).toMatchObject({ granted: 500, available: 500 });
+    // The late release names 250, not the current 500: ignored, the proxy keeps what it holds.
+    expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 100, want: 0, release: true, granted: 250 }])[0]).toMatchObject({ granted: 500, available: 500 });
+    // A release from the current grant applies.
+    expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 120, want: 0, release: true, granted: 500 }])[0]).toMatchObject({ granted: 120, available: 880 });
+    expect(s.usage('b', 'k')).toMatchObject({ granted: 120, spent: 120 });
+  });
+
   it('a service started mid-window grants nothing for that window (it cannot know what was granted before)', () => {
     const s = createBudgetLeaseService({ budgets: () => [budget], now: () => new Date(T + 10_000) });
     expect(s.lease('a', [{ budget: 'b', key: 'k', spent: 0, want: 100 }])[0]).toMatchObject({ granted: 0, available: 0 });

@@ -56,18 +56,23 @@ describe('budget translation', () => {
     expect(budgetConfigSections(withBudgets(), { cluster: 'meshward_cp', authority: 'cp.meshward', leaseTokens: 500 })['budgets']).toMatchObject({
       lease: { cluster: 'meshward_cp', authority: 'cp.meshward', tokens: 500 },
     });
+    // release_after_ms only when given (else the filter's default, 30 s, applies).
+    expect((budgetConfigSections(withBudgets(), { cluster: 'meshward_cp', authority: 'cp.meshward' })['budgets'] as { lease: object }).lease).not.toHaveProperty('release_after_ms');
+    expect(budgetConfigSections(withBudgets(), { cluster: 'meshward_cp', authority: 'cp.meshward', releaseAfterMs: 0 })['budgets']).toMatchObject({
+      lease: { release_after_ms: 0 },
+    });
   });
 
   it('with a lease endpoint: the filter asks the lease cluster, which speaks mesh mTLS to the API', () => {
     const m = withBudgets();
-    const res = translateAll(m, { role: 'gateway', workload: 'gw/edge' }, { now, budgetLeases: { address: 'cp.meshward.svc', port: 8443, leaseTokens: 2000, authorization: 'Bearer mw_x_y' } });
+    const res = translateAll(m, { role: 'gateway', workload: 'gw/edge' }, { now, budgetLeases: { address: 'cp.meshward.svc', port: 8443, leaseTokens: 2000, releaseAfterMs: 60000, authorization: 'Bearer mw_x_y' } });
     expect(checkConsistency(res)).toEqual([]);
     const c = res.clusters.find((x) => x.name === BUDGET_LEASE_CLUSTER)!;
     expect(c.transportSocket?.name).toBe('envoy.transport_sockets.tls');
     expect(res.secretNames).toEqual(expect.arrayContaining(['default', 'ROOTCA']));
     const ecds = res.extensionConfigs.find((e) => e.name === 'meshward.dlp')!;
     const cfg = JSON.parse(anyUnpack(anyUnpack(ecds.typedConfig!, WasmSchema)!.config!.configuration!, StringValueSchema)!.value);
-    expect(cfg.budgets.lease).toEqual({ cluster: BUDGET_LEASE_CLUSTER, authority: 'cp.meshward.svc', tokens: 2000, authorization: 'Bearer mw_x_y' });
+    expect(cfg.budgets.lease).toEqual({ cluster: BUDGET_LEASE_CLUSTER, authority: 'cp.meshward.svc', tokens: 2000, authorization: 'Bearer mw_x_y', release_after_ms: 60000 });
     // No budgets: no lease cluster.
     const none = translateAll(sampleModel(), { role: 'gateway', workload: 'gw/edge' }, { now, budgetLeases: { address: '10.0.0.9', port: 8443 } });
     expect(none.clusters.some((x) => x.name === BUDGET_LEASE_CLUSTER)).toBe(false);

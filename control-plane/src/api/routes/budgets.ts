@@ -43,6 +43,7 @@ const LeaseRequest = Type.Object(
           spent: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
           want: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
           release: Type.Optional(Type.Boolean()),
+          granted: Type.Optional(Type.Integer({ minimum: 0, description: 'With release: the total grant the proxy released from; the release is ignored if the grant has changed since (a delayed call).' })),
         },
         { additionalProperties: false },
       ),
@@ -117,7 +118,7 @@ export function budgetRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
   const lastGrant = new Map<string, number>();
 
-  app.post<{ Body: { nodeId: string; leases: { budget: string; key: string; spent: number; want: number; release?: boolean }[] } }>(
+  app.post<{ Body: { nodeId: string; leases: { budget: string; key: string; spent: number; want: number; release?: boolean; granted?: number }[] } }>(
     '/v1/budget-leases',
     {
       // Proxies call this with a `proxy` token (the only route it reaches). Viewers cannot: a

@@ -19,10 +19,12 @@ export interface SharedStore {
   readonly values: Map<string, { value: Uint8Array; cas: number }>;
   /** Called before every set (tests use it to interleave writers). */
   beforeSet?: (key: string) => void;
+  /** The host clock (ns) every instance reads (proxy_get_current_time_nanoseconds). */
+  nowNs: bigint;
 }
 
 export function createSharedStore(): SharedStore {
-  return { values: new Map() };
+  return { values: new Map(), nowNs: 0n };
 }
 
 interface Exports {
@@ -59,6 +61,28 @@ interface Exports {
   accessCheck(): number;
   modelsFilter(len: number): number;
   sha(len: number): void;
+  ledgerRelease(window: bigint, now: bigint, idle: bigint, until: bigint): number;
+  ledgerReleased(): bigint;
+  ledgerRead(window: bigint): void;
+  ledgerSpent(): bigint;
+  ledgerGranted(): bigint;
+  ledgerGrant(window: bigint, granted: bigint, releaseAnswered: number): void;
+  ledgerCharge(window: bigint, amount: bigint, requireRoom: number): number;
+  ledgerClaim(window: bigint, now: bigint, until: bigint): number;
+}
+
+export const RELEASE_NONE = 0;
+export const RELEASE_LATER = 1;
+export const RELEASE_DONE = 2;
+
+/** Direct access to the lease-mode ledger of one counter (shared-data key in slot 0). */
+export interface LedgerHarness {
+  release(key: string, window: bigint, nowNs: bigint, idleNs: bigint, untilNs: bigint): { result: number; released: number };
+  read(key: string, window: bigint): { spent: number; granted: number };
+  grant(key: string, window: bigint, granted: number, releaseAnswered?: boolean): void;
+  /** Lease-mode charge (requireRoom): 0 ok, 1 insufficient, 2 unavailable. */
+  charge(key: string, window: bigint, amount: number, requireRoom?: boolean): number;
+  claim(key: string, window: bigint, nowNs: bigint, untilNs: bigint): boolean;
 }
 
 export const ADMIT = 0;
@@ -85,6 +109,7 @@ export interface BudgetHarness {
   access(identity: string, model: string): number;
   modelsFilter(identity: string, body: string): { removed: number; out: string };
   sha256(data: string): string;
+  ledger: LedgerHarness;
 }
 
 let built: string | undefined;
@@ -135,6 +160,10 @@ export async function loadBudgetHarness(store: SharedStore = createSharedStore()
         const e = store.values.get(key);
         if (e !== undefined && cas !== 0 && cas !== e.cas) return CAS_MISMATCH;
         store.values.set(key, { value, cas: (e?.cas ?? 0) + 1 });
+        return OK;
+      },
+      proxy_get_current_time_nanoseconds(out: number): number {
+        mem().setBigUint64(out, store.nowNs, true);
         return OK;
       },
     },
@@ -198,6 +227,30 @@ export async function loadBudgetHarness(store: SharedStore = createSharedStore()
     sha256(data) {
       x.sha(put(data));
       return Buffer.from(bytesAt(x.outPtr(), 32)).toString('hex');
+    },
+    ledger: {
+      release(key, window, nowNs, idleNs, untilNs) {
+        slot(0, key);
+        const result = x.ledgerRelease(window, nowNs, idleNs, untilNs);
+        return { result, released: Number(x.ledgerReleased()) };
+      },
+      read(key, window) {
+        slot(0, key);
+        x.ledgerRead(window);
+        return { spent: Number(x.ledgerSpent()), granted: Number(x.ledgerGranted()) };
+      },
+      grant(key, window, granted, releaseAnswered = false) {
+        slot(0, key);
+        x.ledgerGrant(window, BigInt(granted), releaseAnswered ? 1 : 0);
+      },
+      charge(key, window, amount, requireRoom = true) {
+        slot(0, key);
+        return x.ledgerCharge(window, BigInt(amount), requireRoom ? 1 : 0);
+      },
+      claim(key, window, nowNs, untilNs) {
+        slot(0, key);
+        return x.ledgerClaim(window, nowNs, untilNs) === 1;
+      },
     },
   };
 }
