@@ -91,6 +91,29 @@ async function fleet(n: number, workers: number, leaseTokens: number, lease: Rec
 }
 
 /** Starts a streamed request; returns the stream once admitted (lease calls answered), or undefined on 429. */
+/** A stream the fleet tests keep feeding: `i` deltas sent so far. */
+interface OpenStream {
+  readonly s: HttpStream;
+  i: number;
+  done: boolean;
+}
+
+/** One round: every open stream gets one more delta; it ends after 300, or when the budget cut it (then [DONE]). */
+function stepStreams(f: Fleet, open: OpenStream[]): void {
+  for (const o of open) {
+    if (o.done) continue;
+    o.i++;
+    const end = o.i >= 300;
+    o.s.responseBody(delta(o.i) + (end ? SSE_DONE : ''), end);
+    f.pump();
+    if (end || o.s.downstream.bodyText.includes('"budget_exhausted":true')) {
+      if (!end) o.s.responseBody(SSE_DONE, true);
+      o.s.complete();
+      o.done = true;
+    }
+  }
+}
+
 function start(f: Fleet, e: EnvoyHost, worker: number, includeUsage = false, maxTokens = 400): HttpStream | undefined {
   const s = e.worker(worker).newStream({ properties: { 'connection.uri_san_peer_certificate': A } });
   const b = JSON.stringify({
@@ -112,7 +135,7 @@ function start(f: Fleet, e: EnvoyHost, worker: number, includeUsage = false, max
 describe('fleet bound: leases from the control plane', () => {
   it('4 Envoys × 2 workers on one 10,000-token budget charge at most the budget, and use nearly all of it', async () => {
     const f = await fleet(4, 2, 1000);
-    const open: { s: HttpStream; i: number; done: boolean }[] = [];
+    const open: OpenStream[] = [];
     let rejected = 0;
     // Each round: every worker of every Envoy starts a stream (while admitted), then all open streams
     // receive a delta; a stream ends after 300 deltas.
@@ -126,18 +149,7 @@ describe('fleet bound: leases from the control plane', () => {
           }
         }
       }
-      for (const o of open) {
-        if (o.done) continue;
-        o.i++;
-        const end = o.i >= 300;
-        o.s.responseBody(delta(o.i) + (end ? SSE_DONE : ''), end);
-        f.pump();
-        if (end || o.s.downstream.bodyText.includes('"budget_exhausted":true')) {
-          if (!end) o.s.responseBody(SSE_DONE, true);
-          o.s.complete();
-          o.done = true;
-        }
-      }
+      stepStreams(f, open);
     }
     let charged = 0;
     let delivered = 0;
@@ -449,7 +461,7 @@ describe('fleet bound: idle Envoys release their unused grant (lease.release_aft
     const f = await fleet(4, 2, 0, { release_after_ms: releaseAfterMs });
     // Envoys 2 and 3 serve one request each, then go idle holding a default lease (a quarter each).
     let charged = serveSmall(f, f.envoys[2]!, 0) + serveSmall(f, f.envoys[3]!, 1);
-    const open: { s: HttpStream; i: number; done: boolean }[] = [];
+    const open: OpenStream[] = [];
     let rejected = 0;
     for (let round = 0; round < 600 && (rejected === 0 || open.some((o) => !o.done)); round++) {
       // Time passes on the idle Envoys (100 ms per round).
@@ -465,18 +477,7 @@ describe('fleet bound: idle Envoys release their unused grant (lease.release_aft
           }
         }
       }
-      for (const o of open) {
-        if (o.done) continue;
-        o.i++;
-        const end = o.i >= 300;
-        o.s.responseBody(delta(o.i) + (end ? SSE_DONE : ''), end);
-        f.pump();
-        if (end || o.s.downstream.bodyText.includes('"budget_exhausted":true')) {
-          if (!end) o.s.responseBody(SSE_DONE, true);
-          o.s.complete();
-          o.done = true;
-        }
-      }
+      stepStreams(f, open);
     }
     for (const o of open) charged += chargedBy(o.s);
     let released = 0;
