@@ -46,6 +46,32 @@ const MAX_WS_RUN: i32 = 64;
   return isAlnum(c) || c == 0x5f || c >= 0x80;
 }
 
+/** Past the whitespace run starting at `i` (at most MAX_WS_RUN bytes, not beyond `len`). */
+// @ts-ignore: decorator
+@inline function skipSpaceRun(p: usize, len: i32, i: i32): i32 {
+  let r = 0;
+  while (i < len && r < MAX_WS_RUN && isSpace(load<u8>(p + <usize>i))) {
+    i++;
+    r++;
+  }
+  return i;
+}
+
+/**
+ * The word-boundary verdict for a term (its `n` bytes at `term`) matched over input [q, i): -1 when
+ * a word byte touches a word-byte edge of the term, -2 when the end of a partial input could still
+ * decide it, else `i`.
+ */
+// @ts-ignore: decorator
+@inline function boundaryVerdict(p: usize, len: i32, q: i32, i: i32, term: usize, n: i32, partial: bool): i32 {
+  if (isWordByte(load<u8>(term)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
+  if (isWordByte(load<u8>(term + <usize>(n - 1)))) {
+    if (i >= len && partial) return -2;
+    if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
+  }
+  return i;
+}
+
 /**
  * Many-term literal matcher: one pass over the bytes finds every occurrence of every term.
  *
@@ -529,11 +555,7 @@ const MAX_WS_RUN: i32 = 64;
       let c = <u32>load<u8>(p + <usize>i);
       if (ws && tc == 0x20) {
         if (!isSpace(c)) return -1;
-        let r = 0;
-        while (i < len && r < MAX_WS_RUN && isSpace(load<u8>(p + <usize>i))) {
-          i++;
-          r++;
-        }
+        i = skipSpaceRun(p, len, i);
         if (i >= len && partial) return -2;
         continue;
       }
@@ -541,13 +563,7 @@ const MAX_WS_RUN: i32 = 64;
       if (c != tc) return -1;
       i++;
     }
-    if (flags & KW_WORD_BOUNDARY) {
-      if (isWordByte(load<u8>(pool + <usize>off)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
-      if (isWordByte(load<u8>(pool + <usize>(off + n - 1)))) {
-        if (i >= len && partial) return -2;
-        if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
-      }
-    }
+    if (flags & KW_WORD_BOUNDARY) return boundaryVerdict(p, len, q, i, pool + <usize>off, n, partial);
     return i;
   }
 
@@ -570,11 +586,7 @@ const MAX_WS_RUN: i32 = 64;
       let c = <u32>load<u8>(p + <usize>i);
       if (ws && tc == 0x20) {
         if (!isSpace(c)) return -1;
-        let r = 0;
-        while (i < len && r < MAX_WS_RUN && isSpace(load<u8>(p + <usize>i))) {
-          i++;
-          r++;
-        }
+        i = skipSpaceRun(p, len, i);
         if (i >= len && partial) return -2;
         k++;
         continue;
@@ -596,13 +608,7 @@ const MAX_WS_RUN: i32 = 64;
       i++;
       k++;
     }
-    if (flags & KW_WORD_BOUNDARY) {
-      if (isWordByte(load<u8>(pool)) && q > 0 && isWordByte(load<u8>(p + <usize>(q - 1)))) return -1;
-      if (isWordByte(load<u8>(pool + <usize>(n - 1)))) {
-        if (i >= len && partial) return -2;
-        if (i < len && isWordByte(load<u8>(p + <usize>i))) return -1;
-      }
-    }
+    if (flags & KW_WORD_BOUNDARY) return boundaryVerdict(p, len, q, i, pool, n, partial);
     return i;
   }
 
