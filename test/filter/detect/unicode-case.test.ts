@@ -61,6 +61,34 @@ function jsClass(c: number, partner: Map<number, number>): number[] {
   return p === undefined ? [c] : [c, p];
 }
 
+/**
+ * For every code point U+0080..U+07FF alone as a case-insensitive keyword (`keyword(letter)`): which
+ * tokens (`token(letter)` for every code point, space-separated) it finds, against its JavaScript
+ * case class (`partner`: the bijective pairs). Returns one line per code point whose findings differ.
+ */
+function classMismatches(partner: Map<number, number>, token: (letter: string) => string, keyword: (letter: string) => string): string[] {
+  const all: number[] = [];
+  for (let c = 0x80; c <= 0x7ff; c++) all.push(c);
+  const text = all.map((c) => token(ch(c))).join(' ');
+  const enc = new TextEncoder();
+  const starts = new Map<number, number>();
+  let off = 0;
+  for (const c of all) {
+    starts.set(off, c);
+    off += enc.encode(`${token(ch(c))} `).length;
+  }
+  const wrong: string[] = [];
+  for (const c of all) {
+    h.configure({ enabled: [] });
+    h.addKeyword(keyword(ch(c)), 0, CI);
+    h.build();
+    const found = h.scan(text).map((f) => starts.get(f.start)!).sort((x, y) => x - y);
+    const want = jsClass(c, partner).slice().sort((x, y) => x - y);
+    if (found.join() !== want.join()) wrong.push(`U+${c.toString(16)}: found ${found.map((x) => x.toString(16))}, want ${want.map((x) => x.toString(16))}`);
+  }
+  return wrong;
+}
+
 describe('the two-byte case table agrees with JavaScript', () => {
   const pairs = jsPairs();
   const partner = new Map<number, number>();
@@ -128,25 +156,7 @@ describe('the two-byte case table agrees with JavaScript', () => {
       if (cls.length > 1) classes.add(cls.slice().sort((x, y) => x - y).join(','));
     }
     expect(classes.size).toBe(pairs.length); // σ/Σ/ς is one class: ς joins the Σ/σ pair
-    const all: number[] = [];
-    for (let c = 0x80; c <= 0x7ff; c++) all.push(c);
-    const text = all.map((c) => `q${ch(c)}z`).join(' ');
-    const enc = new TextEncoder();
-    const starts = new Map<number, number>();
-    let off = 0;
-    for (const c of all) {
-      starts.set(off, c);
-      off += enc.encode(`q${ch(c)}z `).length;
-    }
-    const wrong: string[] = [];
-    for (const c of all) {
-      h.configure({ enabled: [] });
-      h.addKeyword(`Q${ch(c)}Z`, 0, CI);
-      h.build();
-      const found = h.scan(text).map((f) => starts.get(f.start)!).sort((x, y) => x - y);
-      const want = jsClass(c, partner).slice().sort((x, y) => x - y);
-      if (found.join() !== want.join()) wrong.push(`U+${c.toString(16)}: found ${found.map((x) => x.toString(16))}, want ${want.map((x) => x.toString(16))}`);
-    }
+    const wrong = classMismatches(partner, (c) => `q${c}z`, (c) => `Q${c}Z`);
     expect(wrong).toEqual([]);
   });
 
@@ -187,25 +197,7 @@ describe('the two-byte case table agrees with JavaScript', () => {
   });
 
   it('each two-byte code point past the head finds exactly its JavaScript case class, and nothing else', () => {
-    const all: number[] = [];
-    for (let c = 0x80; c <= 0x7ff; c++) all.push(c);
-    const text = all.map((c) => `qxyz${ch(c)}${ch(c)}w`).join(' ');
-    const enc = new TextEncoder();
-    const starts = new Map<number, number>();
-    let off = 0;
-    for (const c of all) {
-      starts.set(off, c);
-      off += enc.encode(`qxyz${ch(c)}${ch(c)}w `).length;
-    }
-    const wrong: string[] = [];
-    for (const c of all) {
-      h.configure({ enabled: [] });
-      h.addKeyword(`QXYZ${ch(c)}${ch(c)}W`, 0, CI);
-      h.build();
-      const found = h.scan(text).map((f) => starts.get(f.start)!).sort((x, y) => x - y);
-      const want = jsClass(c, partner).slice().sort((x, y) => x - y);
-      if (found.join() !== want.join()) wrong.push(`U+${c.toString(16)}: found ${found.map((x) => x.toString(16))}, want ${want.map((x) => x.toString(16))}`);
-    }
+    const wrong = classMismatches(partner, (c) => `qxyz${c}${c}w`, (c) => `QXYZ${c}${c}W`);
     expect(wrong).toEqual([]);
   });
 });
