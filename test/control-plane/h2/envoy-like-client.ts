@@ -35,6 +35,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { CONNECTION_PREFACE, Flag, FrameType, encodeFrame, encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate } from '../../../control-plane/src/h2/frame.js';
 import { createHpackDecoder, huffmanEncode, staticTableEntries, type HpackDecoder } from '../../../control-plane/src/h2/hpack.js';
+import { nextWake } from './h2-test-kit.js';
 
 export const ENVOY_DEFAULT_WINDOW = 268_435_456;
 const H2_DEFAULT_WINDOW = 65_535;
@@ -844,13 +845,7 @@ export class EnvoyLikeClient {
       if (this.closed) throw new Error(`connection closed while waiting for ${what}; frames: ${this.describe()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for ${what}; frames: ${this.describe()}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await nextWake(this.waiters, left);
     }
   }
 
@@ -860,13 +855,7 @@ export class EnvoyLikeClient {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for close; frames: ${this.describe()}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await nextWake(this.waiters, left);
     }
   }
 

@@ -4,6 +4,17 @@ import * as grpc from '@grpc/grpc-js';
 import { CONNECTION_PREFACE, FrameType, Flag, encodeFrame, encodeSettings } from '../../../control-plane/src/h2/frame.js';
 import { createHpackDecoder, encodeHeaderBlock } from '../../../control-plane/src/h2/hpack.js';
 
+/** Resolves at the next wake-up pushed into `waiters` (a frame or the close arrived), or after `ms`. */
+export function nextWake(waiters: Array<() => void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    waiters.push(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 export interface RawFrame {
   readonly type: number;
   readonly flags: number;
@@ -106,13 +117,7 @@ export class RawClient {
       if (this.closed) throw new Error(`connection closed; frames: ${this.describe()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for frame; frames: ${this.describe()}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await nextWake(this.waiters, left);
     }
   }
   async waitClosed(timeoutMs = 3000): Promise<void> {
@@ -120,13 +125,7 @@ export class RawClient {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timeout waiting for close');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await nextWake(this.waiters, left);
     }
   }
   async goaway(timeoutMs = 3000): Promise<{ lastStreamId: number; code: number; debug: string }> {
